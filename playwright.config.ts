@@ -1,0 +1,27 @@
+// Playwright: browser tests in the system Chromium, headless, with WebGPU on (SwiftShader here) — except the
+// no-WebGPU project, which starts Chromium without the flag on purpose.
+import { defineConfig } from '@playwright/test';
+import { chromiumPath, kQuietArgs, kWebGpuArgs } from './src/cli/chromium.ts';
+
+export const kDevUrl = 'http://127.0.0.1:5183';
+export const kAppUrl = 'http://127.0.0.1:4174';
+
+export default defineConfig({
+  testDir: 'test/browser',
+  timeout: 240_000,
+  expect: { timeout: 20_000 },
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: { launchOptions: { executablePath: chromiumPath(), args: [...kQuietArgs, ...kWebGpuArgs] } },
+  projects: [
+    { name: 'webgpu', testIgnore: /no-webgpu/ },
+    { name: 'no-webgpu', testMatch: /no-webgpu/, use: { launchOptions: { executablePath: chromiumPath(), args: kQuietArgs } } },
+  ],
+  webServer: [
+    { command: 'npx vite --port 5183 --strictPort --logLevel warn', url: `${kDevUrl}/test/browser/harness.html`, reuseExistingServer: !process.env.CI, timeout: 60_000 },
+    { command: 'node dist-node/start.js', env: { PORT: '4174' }, url: `${kAppUrl}/`, reuseExistingServer: !process.env.CI, timeout: 60_000 },
+  ],
+});

@@ -1,0 +1,120 @@
+// Text tables for the CLI: runs side by side, nccl-tests style collectives, and matmul variants against naive.
+
+import type { Result } from '../engine/result.ts';
+
+const f = (x: number | null | undefined, d = 3): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(d - 1);
+  return x.toFixed(a >= 100 ? 1 : a >= 1 ? 2 : 4);
+};
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function formatResult(r: Result): string {
+  let out = `# wafer-bench ${r.version} on ${r.env.adapter.description || r.env.adapter.vendor || 'unknown adapter'} (${r.env.adapter.architecture || '-'}), transport ${r.env.transport}, ${r.env.crossOriginIsolated ? 'isolated' : 'not isolated'}\n`;
+  out += `# local matmul rate ${f(r.localGflops)} GFLOP/s (autotune best: ${r.autotune.ranking[0] ?? '-'}${r.autotune.cached ? ', cached' : ''})\n`;
+  if (r.kernels?.length) {
+    const naive = r.kernels.find((k) => k.name === 'naive')?.gflops.median ?? NaN;
+    out += '\n# matmul variants (GFLOP/s after warm-up; ratio = median / naive median)\n';
+    out += table(
+      ['variant', 'shape', 'median', 'p10', 'p90', 'vs naive', 'timer'],
+      r.kernels.map((k) => [
+        k.key,
+        `${k.m}x${k.n}x${k.k}`,
+        f(k.gflops.median),
+        f(k.gflops.p10),
+        f(k.gflops.p90),
+        `${f(k.gflops.median / naive)}x`,
+        k.source,
+      ]),
+    );
+  }
+  if (r.collectives.length) {
+    out += '\n# all-reduce, nccl-tests columns (time: emulated mean per op; measured: wall time of workers sharing this GPU)\n';
+    out += table(
+      [
+        'mode',
+        'algorithm',
+        'devices',
+        'size(B)',
+        'count',
+        'type',
+        'redop',
+        'time(us)',
+        'algbw(GB/s)',
+        'busbw(GB/s)',
+        '#wrong',
+        'measured(us)',
+      ],
+      r.collectives.map((c) => [
+        c.mode,
+        c.algorithm,
+        String(c.devices),
+        String(c.bytes),
+        String(c.count),
+        'float',
+        'sum',
+        f(c.timeUs),
+        f(c.algbw),
+        f(c.busbw),
+        String(c.wrong),
+        f(c.measuredTimeUs),
+      ]),
+    );
+  }
+  if (r.runs.length && r.config.workload !== 'allreduce') {
+    out += '\n# runs (GFLOP/s and step from the emulated timeline; measured = wall time here, not cluster throughput)\n';
+    out += table(
+      [
+        'mode',
+        'layout',
+        'units',
+        'link',
+        'verified',
+        'GFLOP/s',
+        'p10',
+        'p90',
+        'emul ms',
+        'meas ms',
+        'exposed ms',
+        'comm %',
+        'bytes/unit/step',
+      ],
+      r.runs.map((x) => [
+        x.mode,
+        `${x.strategy}${x.units > 1 ? `/${x.collective}` : ''}${x.tiles ? ` ${x.tiles}` : ''}`,
+        String(x.units),
+        x.link,
+        x.verified ? 'yes' : 'NO',
+        f(x.gflops.median),
+        f(x.gflops.p10),
+        f(x.gflops.p90),
+        f(x.emulatedStepMs.median),
+        f(x.stepMs.median),
+        f(x.exposedCommMs),
+        f(x.commFraction * 100),
+        String(x.commBytes),
+      ]),
+    );
+    const s = r.summary;
+    if (s.speedup !== null)
+      out += `\nwafer (${s.waferUnits} tiles) vs cluster (${s.clusterUnits} shards): ${f(s.speedup)}x emulated throughput; exposed communication ${f((s.waferCommFraction ?? 0) * 100)}% vs ${f((s.clusterCommFraction ?? 0) * 100)}% of the step\n`;
+  }
+  if (r.scaling?.length) {
+    out += '\n# scaling (emulated GFLOP/s)\n';
+    out += table(
+      ['units', '', 'wafer', 'cluster'],
+      r.scaling.map((s) => [String(s.units), '', f(s.waferGflops), f(s.clusterGflops)]),
+    );
+  }
+  for (const x of r.runs)
+    if (x.linkModel)
+      out += `# ${x.mode} model: ${x.linkModel.label}, ${f(x.linkModel.gbps)} GB/s per direction, ${f(x.linkModel.alphaUs)} us, time scale ${f(x.linkModel.scale)}x\n`;
+  for (const n of r.notes) out += `# note: ${n}\n`;
+  return out;
+}

@@ -1,0 +1,372 @@
+// The one place benchmark parameters are defined, parsed, validated and serialized (URL, embed messages, CLI).
+
+export const kModes = Object.freeze(['compare', 'wafer', 'cluster'] as const);
+export const kWorkloads = Object.freeze(['gemm', 'mlp', 'allreduce'] as const);
+export const kStrategies = Object.freeze(['ksplit', 'rows', 'summa'] as const);
+export const kCollectives = Object.freeze(['ring', 'rhd', 'direct'] as const);
+export const kTransports = Object.freeze(['auto', 'sab', 'message'] as const);
+export const kLinks = Object.freeze(['measured', 'nvlink4', 'ib-ndr', 'pcie5', 'eth100g', 'mi300x-if', 'tpu-v5p-ici', 'custom'] as const);
+export const kFabrics = Object.freeze(['measured', 'wse3', 'custom'] as const);
+export const kSweeps = Object.freeze(['none', 'shards'] as const);
+export const kDtypes = Object.freeze(['f32', 'f16'] as const);
+
+export type Mode = (typeof kModes)[number];
+export type Workload = (typeof kWorkloads)[number];
+export type Strategy = (typeof kStrategies)[number];
+export type Collective = (typeof kCollectives)[number];
+export type Transport = (typeof kTransports)[number];
+export type LinkName = (typeof kLinks)[number];
+export type FabricName = (typeof kFabrics)[number];
+
+/** A mesh or device grid: rows × cols. */
+export interface Grid {
+  rows: number;
+  cols: number;
+}
+
+export interface Config {
+  mode: Mode;
+  workload: Workload;
+  m: number;
+  n: number;
+  k: number;
+  tokens: number;
+  hidden: number;
+  layers: number;
+  shards: number;
+  grid: Grid | null; // null: squarest for `shards`
+  tiles: Grid | null; // null: squarest for `shards`
+  strategy: Strategy;
+  collective: Collective;
+  transport: Transport;
+  link: LinkName;
+  fabric: FabricName;
+  alpha: number | null; // µs
+  gbps: number | null; // GB/s per direction
+  tflops: number | null; // TFLOP/s
+  minBytes: number;
+  maxBytes: number;
+  factor: number;
+  sweep: (typeof kSweeps)[number];
+  iters: number;
+  warmup: number;
+  dtype: (typeof kDtypes)[number];
+  verify: boolean;
+  seed: number;
+  autorun: boolean;
+  embed: boolean;
+  /** Milliseconds a worker may stay silent before the run fails (extension). */
+  timeout: number;
+}
+
+/** A named problem with a parameter: what was wrong and what is allowed. */
+export interface ParamError {
+  param: string;
+  value: string;
+  message: string;
+}
+
+export interface Parsed {
+  config: Config;
+  errors: ParamError[];
+  notes: string[];
+}
+
+export const kMaxDim = 1 << 16;
+
+export function defaultConfig(): Config {
+  return {
+    mode: 'compare',
+    workload: 'gemm',
+    m: 1024,
+    n: 1024,
+    k: 1024,
+    tokens: 512,
+    hidden: 1024,
+    layers: 1,
+    shards: 4,
+    grid: null,
+    tiles: null,
+    strategy: 'ksplit',
+    collective: 'ring',
+    transport: 'auto',
+    link: 'nvlink4',
+    fabric: 'wse3',
+    alpha: null,
+    gbps: null,
+    tflops: null,
+    minBytes: 1024,
+    maxBytes: 64 * 1024 * 1024,
+    factor: 4,
+    sweep: 'none',
+    iters: 20,
+    warmup: 3,
+    dtype: 'f32',
+    verify: true,
+    seed: 1,
+    autorun: false,
+    embed: false,
+    timeout: 120_000,
+  };
+}
+
+type Key = keyof Config;
+
+/** How one parameter is read and written; `parse` throws a message that says what is allowed. */
+interface Spec<K extends Key> {
+  parse(raw: string): Config[K];
+  format(v: Config[K]): string;
+}
+
+const show = (s: string): string => JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s);
+
+function intSpec(min: number, max: number): Spec<Key> {
+  return {
+    parse(raw) {
+      if (!/^[+]?\d{1,12}$/.test(raw.trim())) throw new Error(`must be an integer from ${min} to ${max}`);
+      const v = Number(raw.trim());
+      if (!Number.isSafeInteger(v) || v < min || v > max) throw new Error(`must be an integer from ${min} to ${max}`);
+      return v as never;
+    },
+    format: (v) => String(v),
+  };
+}
+
+function optNumberSpec(min: number, max: number, unit: string): Spec<Key> {
+  return {
+    parse(raw) {
+      const t = raw.trim();
+      const v = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+      if (!Number.isFinite(v) || v < min || v > max) throw new Error(`must be a number from ${min} to ${max} (${unit})`);
+      return v as never;
+    },
+    format: (v) => String(v),
+  };
+}
+
+function enumSpec(values: readonly string[]): Spec<Key> {
+  return {
+    parse(raw) {
+      if (!values.includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+      return raw as never;
+    },
+    format: (v) => String(v),
+  };
+}
+
+const boolSpec: Spec<Key> = {
+  parse(raw) {
+    if (raw === '1' || raw === 'true') return true as never;
+    if (raw === '0' || raw === 'false') return false as never;
+    throw new Error('must be 1 or 0');
+  },
+  format: (v) => (v ? '1' : '0'),
+};
+
+const gridSpec: Spec<Key> = {
+  parse(raw) {
+    const m = /^(\d{1,2})x(\d{1,2})$/i.exec(raw.trim());
+    const g = m ? { rows: Number(m[1]), cols: Number(m[2]) } : null;
+    if (!g || g.rows < 1 || g.cols < 1 || g.rows * g.cols > 64) throw new Error('must be RxC with R·C from 1 to 64, e.g. 2x2');
+    return g as never;
+  },
+  format: (v) => (v ? `${(v as Grid).rows}x${(v as Grid).cols}` : ''),
+};
+
+const kSpecs: { [K in Key]: Spec<K> } = {
+  mode: enumSpec(kModes) as Spec<'mode'>,
+  workload: enumSpec(kWorkloads) as Spec<'workload'>,
+  m: intSpec(1, kMaxDim) as Spec<'m'>,
+  n: intSpec(1, kMaxDim) as Spec<'n'>,
+  k: intSpec(1, kMaxDim) as Spec<'k'>,
+  tokens: intSpec(1, kMaxDim) as Spec<'tokens'>,
+  hidden: intSpec(1, kMaxDim) as Spec<'hidden'>,
+  layers: intSpec(1, 64) as Spec<'layers'>,
+  shards: intSpec(1, 16) as Spec<'shards'>,
+  grid: gridSpec as Spec<'grid'>,
+  tiles: gridSpec as Spec<'tiles'>,
+  strategy: enumSpec(kStrategies) as Spec<'strategy'>,
+  collective: enumSpec(kCollectives) as Spec<'collective'>,
+  transport: enumSpec(kTransports) as Spec<'transport'>,
+  link: enumSpec(kLinks) as Spec<'link'>,
+  fabric: enumSpec(kFabrics) as Spec<'fabric'>,
+  alpha: optNumberSpec(0, 1e6, 'µs') as Spec<'alpha'>,
+  gbps: optNumberSpec(1e-3, 1e7, 'GB/s per direction') as Spec<'gbps'>,
+  tflops: optNumberSpec(1e-6, 1e7, 'TFLOP/s') as Spec<'tflops'>,
+  minBytes: intSpec(4, 1 << 30) as Spec<'minBytes'>,
+  maxBytes: intSpec(4, 1 << 30) as Spec<'maxBytes'>,
+  factor: intSpec(2, 1024) as Spec<'factor'>,
+  sweep: enumSpec(kSweeps) as Spec<'sweep'>,
+  iters: intSpec(1, 10_000) as Spec<'iters'>,
+  warmup: intSpec(0, 1000) as Spec<'warmup'>,
+  dtype: enumSpec(kDtypes) as Spec<'dtype'>,
+  verify: boolSpec as Spec<'verify'>,
+  seed: intSpec(0, 2 ** 32 - 1) as Spec<'seed'>,
+  autorun: boolSpec as Spec<'autorun'>,
+  embed: boolSpec as Spec<'embed'>,
+  timeout: intSpec(100, 3_600_000) as Spec<'timeout'>,
+};
+
+export const kParamNames = Object.freeze(Object.keys(kSpecs) as Key[]);
+
+function isKey(name: string): name is Key {
+  return Object.prototype.hasOwnProperty.call(kSpecs, name);
+}
+
+/** The squarest R×C with R·C = units (R ≤ C). */
+export function squarest(units: number): Grid {
+  let rows = Math.floor(Math.sqrt(units));
+  while (units % rows !== 0) rows--;
+  return { rows, cols: units / rows };
+}
+
+export const tilesOf = (c: Config): Grid => c.tiles ?? squarest(c.shards);
+export const gridOf = (c: Config): Grid => c.grid ?? squarest(c.shards);
+
+const kMaxQueryChars = 8192;
+
+/**
+ * Parses a query string (with or without `?`) or URLSearchParams. Never throws: every problem becomes a named
+ * error or note, and the parameter keeps its default.
+ */
+export function parseQuery(input: string | URLSearchParams): Parsed {
+  const config = defaultConfig();
+  const errors: ParamError[] = [];
+  const notes: string[] = [];
+  let params: URLSearchParams;
+  if (typeof input === 'string') {
+    let q = input;
+    if (q.length > kMaxQueryChars) {
+      errors.push({
+        param: '(query)',
+        value: `${q.length} characters`,
+        message: `query is longer than ${kMaxQueryChars} characters; ignored`,
+      });
+      q = '';
+    }
+    try {
+      params = new URLSearchParams(q.startsWith('?') ? q.slice(1) : q);
+    } catch {
+      params = new URLSearchParams();
+      errors.push({ param: '(query)', value: show(q), message: 'is not a query string' });
+    }
+  } else {
+    params = input;
+  }
+  const seen = new Set<string>();
+  for (const [name, raw] of params) {
+    if (!isKey(name)) {
+      notes.push(`unknown parameter ${show(name)} ignored`);
+      continue;
+    }
+    if (seen.has(name)) {
+      errors.push({ param: name, value: show(raw), message: `${name} is given more than once; the first value is used` });
+      continue;
+    }
+    seen.add(name);
+    try {
+      (config as unknown as Record<string, unknown>)[name] = kSpecs[name].parse(raw);
+    } catch (e) {
+      errors.push({
+        param: name,
+        value: show(raw),
+        message: `${name}=${show(raw)}: ${(e as Error).message}; using ${formatDefault(name)}`,
+      });
+    }
+  }
+  if (!seen.has('autorun') && config.embed) config.autorun = true;
+  checkConflicts(config, errors, seen);
+  return { config, errors, notes };
+}
+
+function formatDefault(name: Key): string {
+  const d = defaultConfig()[name];
+  return d === null ? 'the default' : `the default ${(kSpecs[name] as Spec<Key>).format(d as never)}`;
+}
+
+/** Cross-parameter rules; a conflicting parameter falls back to its default. */
+function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): void {
+  const d = defaultConfig();
+  if (c.minBytes > c.maxBytes) {
+    errors.push({
+      param: 'minBytes',
+      value: String(c.minBytes),
+      message: `minBytes=${c.minBytes} is larger than maxBytes=${c.maxBytes}; using both defaults`,
+    });
+    c.minBytes = d.minBytes;
+    c.maxBytes = d.maxBytes;
+  }
+  if (c.link === 'custom' && (c.alpha === null || c.gbps === null || c.tflops === null)) {
+    errors.push({
+      param: 'link',
+      value: 'custom',
+      message: 'link=custom needs alpha (µs), gbps (GB/s per direction) and tflops (TFLOP/s); using nvlink4',
+    });
+    c.link = d.link;
+  }
+  if (c.fabric === 'custom' && (c.alpha === null || c.gbps === null || c.tflops === null)) {
+    errors.push({
+      param: 'fabric',
+      value: 'custom',
+      message:
+        'fabric=custom needs alpha (µs), gbps (GB/s per direction per tile edge) and tflops (TFLOP/s for the whole wafer); using wse3',
+    });
+    c.fabric = d.fabric;
+  }
+  if (c.grid && c.grid.rows * c.grid.cols !== c.shards) {
+    errors.push({
+      param: 'grid',
+      value: gridSpec.format(c.grid as never),
+      message: `grid ${c.grid.rows}x${c.grid.cols} does not have shards=${c.shards} devices; using the squarest grid`,
+    });
+    c.grid = null;
+  }
+  if (c.tiles && c.tiles.rows * c.tiles.cols > 64) c.tiles = null;
+  if (c.dtype === 'f16') {
+    errors.push({ param: 'dtype', value: 'f16', message: 'dtype=f16 is not available in this version; using f32' });
+    c.dtype = 'f32';
+  }
+  if (c.sweep === 'shards' && c.tiles && seen.has('tiles')) {
+    // A sweep sets tiles per point; an explicit mesh would contradict it.
+    errors.push({
+      param: 'tiles',
+      value: gridSpec.format(c.tiles as never),
+      message: 'tiles cannot be fixed when sweep=shards; each point uses the squarest mesh',
+    });
+    c.tiles = null;
+  }
+}
+
+/** Serializes a configuration, omitting defaults so shared links stay short. */
+export function toSearchParams(c: Config): URLSearchParams {
+  const d = defaultConfig();
+  const out = new URLSearchParams();
+  for (const name of kParamNames) {
+    const v = c[name];
+    if (v === null) continue;
+    const spec = kSpecs[name] as Spec<Key>;
+    const s = spec.format(v as never);
+    if (name === 'autorun' && c.embed) {
+      if (!v) out.set(name, s);
+      continue;
+    }
+    const dv = d[name];
+    if (dv !== null && spec.format(dv as never) === s) continue;
+    out.set(name, s);
+  }
+  return out;
+}
+
+/** The normalized configuration as a plain object for the result JSON (grids as strings, resolved). */
+export function normalizedConfig(c: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of kParamNames) out[name] = c[name];
+  const g = gridOf(c);
+  const t = tilesOf(c);
+  out.grid = `${g.rows}x${g.cols}`;
+  out.tiles = `${t.rows}x${t.cols}`;
+  return out;
+}
+
+/** Formats errors as one line each, for the CLI and the page. */
+export const describeErrors = (errors: ParamError[]): string[] => errors.map((e) => e.message);

@@ -1,0 +1,110 @@
+// The result JSON (schema 1) as types; the page, the CLI and the tests all read these records.
+
+import type { Summary } from '../stats/stats.ts';
+import type { Capabilities } from '../gpu/device.ts';
+
+export interface TimelineEvent {
+  device: number;
+  kind: 'compute' | 'comm' | 'idle';
+  label: string;
+  start: number;
+  dur: number;
+  bytes: number;
+}
+
+export interface RunRecord {
+  mode: 'wafer' | 'cluster';
+  workload: string;
+  devices: number;
+  tiles: string | null;
+  strategy: string;
+  collective: string;
+  link: string;
+  /** The unit model behind the emulated timeline, with its sources. */
+  linkModel: { label: string; source: string; scale: number; gbps: number | null; alphaUs: number | null } | null;
+  flops: number;
+  commBytes: number;
+  verified: boolean;
+  maxAbsErr: number;
+  maxRelErr: number;
+  checked: number;
+  stepMs: Summary;
+  emulatedStepMs: Summary;
+  gflops: { median: number; p10: number; p90: number };
+  computeMs: number;
+  commMs: number;
+  exposedCommMs: number;
+  commFraction: number;
+  timeline: TimelineEvent[];
+  measuredTimeline: TimelineEvent[];
+  /** Per timed iteration, in order (hidden ones are marked and left out of the statistics). */
+  iterations: { stepMs: number; emulatedStepMs: number; hidden: boolean }[];
+  kernelKeys: string[];
+  describe: string;
+  units: number;
+  /** What the emulated timeline stands for, in words. */
+  emulation: string;
+  error?: string;
+}
+
+export interface CollectiveRow {
+  mode: 'wafer' | 'cluster';
+  algorithm: string;
+  devices: number;
+  bytes: number;
+  count: number;
+  /** Emulated time per operation (µs) on the target system (link model), or with the transfers measured here. */
+  timeUs: number;
+  algbw: number;
+  busbw: number;
+  wrong: number;
+  /** Wall time per operation measured here (µs), workers time-slicing one GPU. */
+  measuredTimeUs: number;
+}
+
+export interface KernelResult {
+  name: string;
+  key: string;
+  m: number;
+  n: number;
+  k: number;
+  gflops: { median: number; p10: number; p90: number };
+  source: string;
+}
+
+export interface Env {
+  userAgent: string;
+  crossOriginIsolated: boolean;
+  transport: string;
+  timestampQuery: boolean;
+  adapter: Capabilities['adapter'];
+  features: string[];
+  limits: Record<string, number>;
+  backend: 'webgpu';
+}
+
+export interface Result {
+  schema: 1;
+  tool: 'wafer-bench';
+  version: string;
+  startedAt: string;
+  config: Record<string, unknown>;
+  env: Env;
+  runs: RunRecord[];
+  collectives: CollectiveRow[];
+  summary: {
+    waferGflops: number | null;
+    clusterGflops: number | null;
+    speedup: number | null;
+    waferCommFraction: number | null;
+    clusterCommFraction: number | null;
+    waferUnits: number | null;
+    clusterUnits: number | null;
+  };
+  kernels?: KernelResult[];
+  /** Matmul rate of this adapter used to scale the link model (GFLOP/s). */
+  localGflops: number;
+  autotune: { ranking: string[]; cached: boolean };
+  notes: string[];
+  scaling?: { units: number; waferGflops: number | null; clusterGflops: number | null }[];
+}

@@ -1,0 +1,142 @@
+// Kernel wrappers: the matmul variant ladder and the element-wise kernels, with pipelines and bind groups cached
+// under keys built from every specialization input.
+
+import naiveWgsl from '../../shaders/matmul_naive.wgsl?raw';
+import tiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
+import vec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
+import subgroupWgsl from '../../shaders/matmul_subgroup.wgsl?raw';
+import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
+import type { MatmulVariant } from './variants.ts';
+
+const div = (a: number, b: number): number => Math.ceil(a / b);
+
+export { canRun, kMatmulVariants, kNaiveKey, variantByKey, type MatmulVariant } from './variants.ts';
+
+export interface MatmulArgs {
+  a: GPUBuffer;
+  offA: number;
+  b: GPUBuffer;
+  offB: number;
+  c: GPUBuffer;
+  offC: number;
+  m: number;
+  n: number;
+  k: number;
+  accumulate: boolean;
+}
+
+const kElementwiseWg = 256;
+/** Grid-stride loops cap the dispatch; each invocation then covers several elements. */
+const kMaxElementwiseGroups = 4096;
+
+export class Kernels {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Uniform buffers with their bind groups, reused by calls with the same buffers and parameters. */
+  private readonly bindings = new Map<string, { uniform: GPUBuffer; group: GPUBindGroup }>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly subgroups: boolean,
+  ) {}
+
+  private id(b: GPUBuffer): number {
+    let v = this.ids.get(b);
+    if (v === undefined) this.ids.set(b, (v = this.nextId++));
+    return v;
+  }
+
+  private pipeline(key: string, code: string, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: key, code });
+      p = this.device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  matmulPipeline(v: MatmulVariant): Promise<GPUComputePipeline> {
+    const code = { naive: naiveWgsl, tiled: tiledWgsl, vec4: vec4Wgsl, subgroup: subgroupWgsl }[v.family];
+    return this.pipeline(`matmul:${v.key}`, code, 'main', v.constants);
+  }
+
+  /** `buffers[i]` goes to binding i (null: unused by this entry point); the uniform follows them. */
+  private bind(pipeline: GPUComputePipeline, key: string, buffers: (GPUBuffer | null)[], params: Uint32Array<ArrayBuffer>): GPUBindGroup {
+    const k = `${key}|${buffers.map((b) => (b ? this.id(b) : '-')).join(',')}|${params.join(',')}`;
+    let hit = this.bindings.get(k);
+    if (!hit) {
+      const uniform = this.device.createBuffer({
+        label: `${key} params`,
+        size: params.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      this.device.queue.writeBuffer(uniform, 0, params);
+      const entries: GPUBindGroupEntry[] = [];
+      buffers.forEach((buffer, binding) => buffer && entries.push({ binding, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: uniform } });
+      hit = { uniform, group: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }) };
+      this.bindings.set(k, hit);
+    }
+    return hit.group;
+  }
+
+  /** Encodes C (+)= A·B with variant `v` into `pass` (the pipeline must have been prepared). */
+  async matmul(pass: GPUComputePassEncoder, v: MatmulVariant, x: MatmulArgs): Promise<void> {
+    const pipeline = await this.matmulPipeline(v);
+    const params = new Uint32Array([x.m, x.n, x.k, x.accumulate ? 1 : 0, x.offA, x.offB, x.offC, 0]);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bind(pipeline, v.key, [x.a, x.b, x.c], params));
+    const [gx, gy] = v.dispatch(x.m, x.n);
+    pass.dispatchWorkgroups(gx, gy);
+  }
+
+  private async elementwise(
+    pass: GPUComputePassEncoder,
+    entry: 'accumulate' | 'copy2d' | 'gelu',
+    buffers: (GPUBuffer | null)[],
+    params: number[],
+    total: number,
+  ): Promise<void> {
+    const pipeline = await this.pipeline(`elementwise:${entry}/wg${kElementwiseWg}`, elementwiseWgsl, entry, { WG: kElementwiseWg });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bind(pipeline, entry, buffers, new Uint32Array(params)));
+    pass.dispatchWorkgroups(Math.max(1, Math.min(kMaxElementwiseGroups, div(total, kElementwiseWg))));
+  }
+
+  /** dst[offDst + i] += src[offSrc + i] for i < count. */
+  add(pass: GPUComputePassEncoder, dst: GPUBuffer, offDst: number, src: GPUBuffer, offSrc: number, count: number): Promise<void> {
+    return this.elementwise(pass, 'accumulate', [src, dst], [count, offDst, offSrc, 0, 0, 0, 0, 0], count);
+  }
+
+  /** Copies a rows×cols block between row-major layouts with leading dimensions ldDst and ldSrc. */
+  copy2d(
+    pass: GPUComputePassEncoder,
+    dst: GPUBuffer,
+    offDst: number,
+    ldDst: number,
+    src: GPUBuffer,
+    offSrc: number,
+    ldSrc: number,
+    rows: number,
+    cols: number,
+  ): Promise<void> {
+    return this.elementwise(pass, 'copy2d', [src, dst], [rows * cols, offDst, offSrc, rows, cols, ldDst, ldSrc, 0], rows * cols);
+  }
+
+  /** In-place GeLU (tanh form) on buf[off .. off + count). */
+  gelu(pass: GPUComputePassEncoder, buf: GPUBuffer, off: number, count: number): Promise<void> {
+    return this.elementwise(pass, 'gelu', [null, buf], [count, off, 0, 0, 0, 0, 0, 0], count);
+  }
+
+  /** Keys of every pipeline built so far. */
+  pipelineKeys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
+  dispose(): void {
+    for (const { uniform } of this.bindings.values()) uniform.destroy();
+    this.bindings.clear();
+  }
+}
