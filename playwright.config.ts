@@ -21,7 +21,18 @@ export default defineConfig({
     { name: 'no-webgpu', testMatch: /no-webgpu/, use: { launchOptions: { executablePath: chromiumPath(), args: kQuietArgs } } },
   ],
   webServer: [
-    { command: 'npx vite --port 5183 --strictPort --logLevel warn', url: `${kDevUrl}/test/browser/harness.html`, reuseExistingServer: !process.env.CI, timeout: 60_000 },
-    { command: 'node dist-node/start.js', env: { PORT: '4174' }, url: `${kAppUrl}/`, reuseExistingServer: !process.env.CI, timeout: 60_000 },
+    {
+      command: 'npx vite --port 5183 --strictPort --logLevel warn',
+      url: `${kDevUrl}/test/browser/harness.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      command: 'node dist-node/start.js',
+      env: { PORT: '4174' },
+      url: `${kAppUrl}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
   ],
 });

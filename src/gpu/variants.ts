@@ -15,8 +15,6 @@ export interface MatmulVariant {
   needsSubgroups: boolean;
 }
 
-
-
 function naive(wx: number, wy: number): MatmulVariant {
   return {
     family: 'naive',
@@ -77,9 +75,12 @@ export function variantByKey(key: string): MatmulVariant | undefined {
 }
 
 /** Whether a variant can compute this call (alignment, features). */
-export function canRun(v: MatmulVariant, x: { n: number; k: number; offA: number; offB: number; offC: number }, subgroups: boolean): boolean {
+export function canRun(
+  v: MatmulVariant,
+  x: { n: number; k: number; offA: number; offB: number; offC: number },
+  subgroups: boolean,
+): boolean {
   if (v.needsSubgroups && !subgroups) return false;
   if (v.aligned && (x.n % 4 || x.k % 4 || x.offA % 4 || x.offB % 4 || x.offC % 4)) return false;
   return true;
 }
-

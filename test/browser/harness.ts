@@ -18,7 +18,10 @@ async function init(): Promise<{ features: string[]; subgroups: boolean }> {
 
 function storage(data: Float32Array<ArrayBuffer>): GPUBuffer {
   const d = gpu!.device;
-  const b = d.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const b = d.createBuffer({
+    size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   d.queue.writeBuffer(b, 0, data);
   return b;
 }
@@ -58,13 +61,24 @@ export interface MatmulCase {
 }
 
 /** Runs C (+)= A·B and counts elements outside K·u·Σ|a||b|; elements around C's block must keep the sentinel. */
-async function matmul(c: MatmulCase): Promise<{ ran: boolean; wrong: number; checked: number; maxErr: number; sentinelsTouched: number; error: string | null; first: string | null }> {
+async function matmul(
+  c: MatmulCase,
+): Promise<{
+  ran: boolean;
+  wrong: number;
+  checked: number;
+  maxErr: number;
+  sentinelsTouched: number;
+  error: string | null;
+  first: string | null;
+}> {
   await init();
   const v = variantByKey(c.key);
   if (!v) throw new Error(`no variant ${c.key}`);
   const off = c.off ?? 0;
   const args = { n: c.n, k: c.k, offA: off, offB: off, offC: off };
-  if (!canRun(v, args, gpu!.caps.subgroups)) return { ran: false, wrong: 0, checked: 0, maxErr: 0, sentinelsTouched: 0, error: null, first: null };
+  if (!canRun(v, args, gpu!.caps.subgroups))
+    return { ran: false, wrong: 0, checked: 0, maxErr: 0, sentinelsTouched: 0, error: null, first: null };
   const A = randomMatrix(off + c.m * c.k, 1);
   const B = randomMatrix(off + c.k * c.n, 2);
   const C0 = randomMatrix(off + c.m * c.n + 8, 3);
@@ -72,7 +86,9 @@ async function matmul(c: MatmulCase): Promise<{ ran: boolean; wrong: number; che
   for (let i = 0; i < off; i++) C0[i] = sentinel;
   for (let i = off + c.m * c.n; i < C0.length; i++) C0[i] = sentinel;
   const [a, b, cc] = [storage(A), storage(B), storage(C0)];
-  const error = await runPass((pass) => kernels!.matmul(pass, v, { a, offA: off, b, offB: off, c: cc, offC: off, m: c.m, n: c.n, k: c.k, accumulate: c.accumulate === true }));
+  const error = await runPass((pass) =>
+    kernels!.matmul(pass, v, { a, offA: off, b, offB: off, c: cc, offC: off, m: c.m, n: c.n, k: c.k, accumulate: c.accumulate === true }),
+  );
   const got = await read(cc, C0.length);
   [a, b, cc].forEach((x) => x.destroy());
   let wrong = 0;

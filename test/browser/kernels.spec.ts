@@ -4,11 +4,28 @@ import { expect, test, type Page } from '@playwright/test';
 import { kMatmulVariants } from '../../src/gpu/variants.ts';
 import { kDevUrl } from '../../playwright.config.ts';
 
-type Harness = typeof import('./harness.ts') extends never ? never : {
-  init(): Promise<{ features: string[]; subgroups: boolean }>;
-  matmul(c: { key: string; m: number; n: number; k: number; accumulate?: boolean; off?: number }): Promise<{ ran: boolean; wrong: number; checked: number; maxErr: number; sentinelsTouched: number; error: string | null; first: string | null }>;
-  elementwise(count: number): Promise<{ addWrong: number; geluMaxErr: number; copyWrong: number }>;
-};
+type Harness = typeof import('./harness.ts') extends never
+  ? never
+  : {
+      init(): Promise<{ features: string[]; subgroups: boolean }>;
+      matmul(c: {
+        key: string;
+        m: number;
+        n: number;
+        k: number;
+        accumulate?: boolean;
+        off?: number;
+      }): Promise<{
+        ran: boolean;
+        wrong: number;
+        checked: number;
+        maxErr: number;
+        sentinelsTouched: number;
+        error: string | null;
+        first: string | null;
+      }>;
+      elementwise(count: number): Promise<{ addWrong: number; geluMaxErr: number; copyWrong: number }>;
+    };
 
 const kShapes: [number, number, number][] = [
   [1, 1, 1],
@@ -50,7 +67,14 @@ for (const v of kMatmulVariants) {
     });
   }
   test(`matmul ${v.key} accumulates at an offset (C += A·B, 68x20x44 at +4)`, async () => {
-    const r = await page.evaluate((c) => (globalThis as unknown as { harness: Harness }).harness.matmul(c), { key: v.key, m: 68, n: 20, k: 44, accumulate: true, off: 4 });
+    const r = await page.evaluate((c) => (globalThis as unknown as { harness: Harness }).harness.matmul(c), {
+      key: v.key,
+      m: 68,
+      n: 20,
+      k: 44,
+      accumulate: true,
+      off: 4,
+    });
     expect(r.error).toBeNull();
     expect(r.ran).toBe(true);
     expect(r.wrong).toBe(0);

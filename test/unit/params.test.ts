@@ -9,14 +9,40 @@ describe('parseQuery', () => {
     expect(errors).toEqual([]);
     expect(notes).toEqual([]);
     expect(config).toEqual(defaultConfig());
-    expect(config).toMatchObject({ mode: 'compare', workload: 'gemm', m: 1024, shards: 4, link: 'nvlink4', fabric: 'wse3', iters: 20, warmup: 3, minBytes: 1024, maxBytes: 67108864, factor: 4 });
+    expect(config).toMatchObject({
+      mode: 'compare',
+      workload: 'gemm',
+      m: 1024,
+      shards: 4,
+      link: 'nvlink4',
+      fabric: 'wse3',
+      iters: 20,
+      warmup: 3,
+      minBytes: 1024,
+      maxBytes: 67108864,
+      factor: 4,
+    });
     expect(tilesOf(config)).toEqual({ rows: 2, cols: 2 });
   });
 
   it('reads every kind of value', () => {
-    const { config, errors } = parseQuery('?mode=cluster&workload=mlp&tokens=64&shards=8&grid=2x4&tiles=4x2&verify=0&alpha=2.5&link=custom&gbps=100&tflops=50');
+    const { config, errors } = parseQuery(
+      '?mode=cluster&workload=mlp&tokens=64&shards=8&grid=2x4&tiles=4x2&verify=0&alpha=2.5&link=custom&gbps=100&tflops=50',
+    );
     expect(errors).toEqual([]);
-    expect(config).toMatchObject({ mode: 'cluster', workload: 'mlp', tokens: 64, shards: 8, grid: { rows: 2, cols: 4 }, tiles: { rows: 4, cols: 2 }, verify: false, alpha: 2.5, gbps: 100, tflops: 50, link: 'custom' });
+    expect(config).toMatchObject({
+      mode: 'cluster',
+      workload: 'mlp',
+      tokens: 64,
+      shards: 8,
+      grid: { rows: 2, cols: 4 },
+      tiles: { rows: 4, cols: 2 },
+      verify: false,
+      alpha: 2.5,
+      gbps: 100,
+      tflops: 50,
+      link: 'custom',
+    });
   });
 
   it.each([
