@@ -61,9 +61,7 @@ export interface MatmulCase {
 }
 
 /** Runs C (+)= A·B and counts elements outside K·u·Σ|a||b|; elements around C's block must keep the sentinel. */
-async function matmul(
-  c: MatmulCase,
-): Promise<{
+async function matmul(c: MatmulCase): Promise<{
   ran: boolean;
   wrong: number;
   checked: number;

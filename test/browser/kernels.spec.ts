@@ -8,14 +8,7 @@ type Harness = typeof import('./harness.ts') extends never
   ? never
   : {
       init(): Promise<{ features: string[]; subgroups: boolean }>;
-      matmul(c: {
-        key: string;
-        m: number;
-        n: number;
-        k: number;
-        accumulate?: boolean;
-        off?: number;
-      }): Promise<{
+      matmul(c: { key: string; m: number; n: number; k: number; accumulate?: boolean; off?: number }): Promise<{
         ran: boolean;
         wrong: number;
         checked: number;
