@@ -32,8 +32,12 @@ export interface InitOptions {
   timeoutMs: number;
   /** Matmul variant keys, best first (from the autotune); empty: the built-in order. */
   ranking: string[];
-  /** Test-only: corrupt the output of this many matmuls (verification must catch it). */
+  /** Test-only: corrupt every matmul output (verification must catch it). */
   corrupt?: boolean;
+  /** `cpu`: TypeScript kernels, for browsers without WebGPU. */
+  backend: 'webgpu' | 'cpu';
+  /** Why the CPU backend is used (shown as its adapter description). */
+  cpuReason?: string;
 }
 
 export interface KernelRow {

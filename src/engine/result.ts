@@ -80,7 +80,8 @@ export interface Env {
   adapter: Capabilities['adapter'];
   features: string[];
   limits: Record<string, number>;
-  backend: 'webgpu';
+  /** `cpu`: no WebGPU here; TypeScript kernels ran instead. */
+  backend: 'webgpu' | 'cpu';
 }
 
 export interface Result {

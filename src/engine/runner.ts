@@ -254,13 +254,21 @@ interface Context {
   transport: TransportKind;
   caps: Capabilities | null;
   notes: string[];
+  backend: 'webgpu' | 'cpu';
+  cpuReason: string;
 }
 
 async function startPool(ctx: Context, style: Style, size: number): Promise<Pool> {
   const pool = new Pool(size, style, ctx.c.timeout);
   const onAbort = () => pool.terminate();
   ctx.hooks.signal.addEventListener('abort', onAbort, { once: true });
-  const caps = await pool.init({ timeoutMs: ctx.c.timeout, ranking: ctx.ranking, corrupt: ctx.hooks.corrupt === true });
+  const caps = await pool.init({
+    timeoutMs: ctx.c.timeout,
+    ranking: ctx.ranking,
+    corrupt: ctx.hooks.corrupt === true,
+    backend: ctx.backend,
+    cpuReason: ctx.cpuReason,
+  });
   ctx.caps ??= caps[0]!;
   return pool;
 }
@@ -505,16 +513,39 @@ async function runAllReduce(
   return { rows, record: last! };
 }
 
+/** Starts one worker on WebGPU; where the worker has none, switches the run to the CPU backend and says why. */
+async function probePool(ctx: Context, hooks: RunHooks): Promise<Pool> {
+  const start = async (backend: 'webgpu' | 'cpu') => {
+    const pool = new Pool(1, 'autotune', ctx.c.timeout);
+    hooks.signal.addEventListener('abort', () => pool.terminate(), { once: true });
+    try {
+      const [caps] = await pool.init({ timeoutMs: ctx.c.timeout, ranking: [], backend, cpuReason: ctx.cpuReason });
+      ctx.caps = caps!;
+      return pool;
+    } catch (e) {
+      pool.terminate();
+      throw e;
+    }
+  };
+  try {
+    return await start('webgpu');
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (!/No WebGPU/.test(msg)) throw e;
+    ctx.backend = 'cpu';
+    ctx.cpuReason = msg.replace(/^.*?No WebGPU/, 'No WebGPU');
+    ctx.notes.push(`CPU backend: ${ctx.cpuReason}. Kernels run as TypeScript loops on the CPU; every figure is a CPU figure.`);
+    return start('cpu');
+  }
+}
+
 /** The autotune: every matmul variant timed at 256³ on this adapter, best first; cached per adapter. */
 async function autotune(ctx: Context, hooks: RunHooks): Promise<{ ranking: string[]; gflops: number; cached: boolean; rows: KernelRow[] }> {
   hooks.progress('autotune: timing matmul variants', 0.01);
-  const pool = new Pool(1, 'autotune', ctx.c.timeout);
-  const onAbort = () => pool.terminate();
-  hooks.signal.addEventListener('abort', onAbort, { once: true });
+  const pool = await probePool(ctx, hooks);
   try {
-    const [caps] = await pool.init({ timeoutMs: ctx.c.timeout, ranking: [] });
-    ctx.caps = caps!;
-    const key = `wafer-bench:autotune:v1:${caps!.adapter.vendor}|${caps!.adapter.architecture}|${caps!.adapter.description}|${caps!.features.join(',')}`;
+    const caps = ctx.caps!;
+    const key = `wafer-bench:autotune:v1:${ctx.backend}:${caps.adapter.vendor}|${caps.adapter.architecture}|${caps.adapter.description}|${caps.features.join(',')}`;
     const hit = hooks.cache.get(key);
     if (hit && !hooks.kernels) {
       try {
@@ -524,7 +555,8 @@ async function autotune(ctx: Context, hooks: RunHooks): Promise<{ ranking: strin
         /* a bad cache entry is measured again */
       }
     }
-    const rows = await pool.call(0, 'autotune', (api) => api.kernels(256, 256, 256, 1, 3));
+    const size = ctx.backend === 'cpu' ? 128 : 256;
+    const rows = await pool.call(0, 'autotune', (api) => api.kernels(size, size, size, 1, 3));
     const ranked = rows.map((r) => ({ key: r.key, g: median(r.samples) })).sort((a, b) => b.g - a.g);
     const out = { ranking: ranked.map((r) => r.key), gflops: ranked[0]?.g ?? 1 };
     hooks.cache.set(key, JSON.stringify(out));
@@ -571,7 +603,18 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     );
   }
   const transport = pickTransport(c);
-  const ctx: Context = { c, hooks, inputs: new Inputs(c.seed), ranking: [], localGflops: 1, transport, caps: null, notes };
+  const ctx: Context = {
+    c,
+    hooks,
+    inputs: new Inputs(c.seed),
+    ranking: [],
+    localGflops: 1,
+    transport,
+    caps: null,
+    notes,
+    backend: 'webgpu',
+    cpuReason: '',
+  };
   const tune = await autotune(ctx, hooks);
   ctx.ranking = tune.ranking;
   ctx.localGflops = tune.gflops;
@@ -585,7 +628,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     adapter: caps.adapter,
     features: caps.features,
     limits: caps.limits,
-    backend: 'webgpu',
+    backend: ctx.backend,
   };
   const result: Result = {
     schema: 1,

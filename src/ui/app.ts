@@ -124,7 +124,19 @@ export class App {
     const info = await probeDevice();
     clear(this.deviceBox);
     this.deviceBox.append(devicePanel(info));
-    if (!info.ok) this.message('error', `No WebGPU: ${info.why}`);
+    if (!info.ok) {
+      this.messages.append(
+        h(
+          'div',
+          { class: 'no-webgpu', role: 'alert' },
+          h('strong', { text: 'No WebGPU in this browser. ' }),
+          `Why: ${info.why} `,
+          'How to enable it: use a current Chrome or Edge (WebGPU is on by default on Windows, macOS and ChromeOS); on Linux start Chrome with --enable-unsafe-webgpu --enable-features=Vulkan; in Firefox Nightly or Safari Technology Preview turn WebGPU on in the settings. ',
+          h('strong', { text: 'Meanwhile runs use the CPU backend' }),
+          ' (TypeScript kernels in the same workers): the comparison works, and every figure is labeled as CPU.',
+        ),
+      );
+    }
     setState('idle');
     emit('ready', { webgpu: info.ok });
     postToParent('ready', { webgpu: info.ok }, this.parentOrigin);
@@ -311,5 +323,6 @@ export function summaryLine(r: Result): string {
     );
   if (s.speedup !== null) parts.push(`wafer/cluster ${fmt(s.speedup)}×`);
   const ok = r.runs.every((x) => x.verified);
-  return `${parts.join(' · ')} — emulated throughput; ${ok ? 'all verified' : 'NOT verified'}`;
+  const cpu = r.env.backend === 'cpu' ? 'CPU backend (no WebGPU) — ' : '';
+  return `${cpu}${parts.join(' · ')} — emulated throughput; ${ok ? 'all verified' : 'NOT verified'}`;
 }

@@ -37,7 +37,22 @@ export function devicePanel(info: DeviceInfo): HTMLElement {
     row('Adapter', [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unnamed');
     if (a.description) row('Description', a.description);
     row('Fallback (software) adapter', a.isFallbackAdapter ? 'yes' : 'no');
-    row('Features', info.adapter.features.join(', ') || 'none');
+    const f = info.adapter.features;
+    dl.append(
+      h('dt', { text: 'Features' }),
+      h(
+        'dd',
+        {},
+        h(
+          'details',
+          {},
+          h('summary', {
+            text: `${f.length} features${f.includes('subgroups') ? ', subgroups' : ''}${f.includes('shader-f16') ? ', shader-f16' : ''}`,
+          }),
+          f.join(', ') || 'none',
+        ),
+      ),
+    );
     for (const k of kKeyLimits) row(k, `${info.adapter.limits[k]?.toLocaleString('en-US')}`);
     row(
       'GPU timers',
