@@ -22,7 +22,8 @@ export interface Backend {
   run(op: TimedOp): Promise<void>;
   /** Milliseconds the op takes alone (repeated and averaged as the timer needs). */
   time(op: TimedOp): Promise<number>;
-  kernels(m: number, n: number, k: number, warmup: number, samples: number): Promise<KernelRow[]>;
+  kernels(m: number, n: number, k: number, warmup: number, samples: number, only?: string): Promise<KernelRow[]>;
+  variants(n: number, k: number): string[];
   usedKernels(): string[];
   ledger(): { buffers: number; bytes: number };
   freeAll(): void;

@@ -123,6 +123,10 @@ export class CpuBackend implements Backend {
     return (now() - t0) / reps;
   }
 
+  variants(): string[] {
+    return [kCpuKernelKey];
+  }
+
   async kernels(m: number, n: number, k: number, warmup: number, samples: number): Promise<KernelRow[]> {
     const a = randomMatrix(m * k, 11);
     const b = randomMatrix(k * n, 12);

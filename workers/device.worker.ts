@@ -88,7 +88,8 @@ const api: WorkerApi = {
     return out;
   },
 
-  kernels: (m, n, k, warmup, samples) => dev().kernels(m, n, k, warmup, samples),
+  kernels: (m, n, k, warmup, samples, only) => dev().kernels(m, n, k, warmup, samples, only),
+  variants: (n, k) => dev().variants(n, k),
   usedKernels: () => dev().usedKernels(),
   ledger: () => dev().ledger(),
   freeAll: () => dev().freeAll(),

@@ -174,7 +174,11 @@ export class GpuBackend implements Backend {
     return (await this.timer.timeAdaptive((pass) => this.encode(pass, op))).ms;
   }
 
-  async kernels(m: number, n: number, k: number, warmup: number, samples: number): Promise<KernelRow[]> {
+  variants(n: number, k: number): string[] {
+    return kMatmulVariants.filter((v) => canRun(v, { n, k, offA: 0, offB: 0, offC: 0 }, this.gpu.caps.subgroups)).map((v) => v.key);
+  }
+
+  async kernels(m: number, n: number, k: number, warmup: number, samples: number, only?: string): Promise<KernelRow[]> {
     const d = this.device;
     const a = d.createBuffer({ size: padded(m * k), usage: kStorage });
     const b = d.createBuffer({ size: padded(k * n), usage: kStorage });
@@ -185,7 +189,7 @@ export class GpuBackend implements Backend {
     try {
       for (const v of kMatmulVariants) {
         const x = { a, offA: 0, b, offB: 0, c, offC: 0, m, n, k, accumulate: false };
-        if (!canRun(v, x, this.gpu.caps.subgroups)) continue;
+        if (!canRun(v, x, this.gpu.caps.subgroups) || (only && v.key !== only)) continue;
         await this.kernelsOf.matmulPipeline(v);
         const encode = (pass: GPUComputePassEncoder) => this.kernelsOf.matmul(pass, v, x);
         for (let i = 0; i < warmup; i++) await this.timer.time(encode, 1);

@@ -61,7 +61,9 @@ export interface WorkerApi {
   /** Times each op alone, `samples` times (ms per op per sample). */
   calibrate(ops: ExecOp[], samples: number): Promise<number[][]>;
   /** Times every matmul variant at m×n×k; used by the autotune and `--kernels`. */
-  kernels(m: number, n: number, k: number, warmup: number, samples: number): Promise<KernelRow[]>;
+  kernels(m: number, n: number, k: number, warmup: number, samples: number, only?: string): Promise<KernelRow[]>;
+  /** Keys of the matmul variants this device can run at m×n×k. */
+  variants(n: number, k: number): string[];
   /** Keys of the matmul variants that ran since the last call. */
   usedKernels(): string[];
   ledger(): { buffers: number; bytes: number };
