@@ -5,6 +5,8 @@ import { chromiumPath, kQuietArgs, kWebGpuArgs } from './src/cli/chromium.ts';
 
 export const kDevUrl = 'http://127.0.0.1:5183';
 export const kAppUrl = 'http://127.0.0.1:4174';
+/** The built app again on a second origin, without COOP/COEP (a docs site, or a plain static host). */
+export const kPlainUrl = 'http://127.0.0.1:4175';
 
 export default defineConfig({
   testDir: 'test/browser',
@@ -15,7 +17,11 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   outputDir: 'test-results',
-  use: { launchOptions: { executablePath: chromiumPath(), args: [...kQuietArgs, ...kWebGpuArgs] } },
+  // The embed tests stand a second loopback origin in for a public docs site; Chromium's local-network-access
+  // checks would treat that page as public and block it from reaching loopback, which real deployments never meet.
+  use: {
+    launchOptions: { executablePath: chromiumPath(), args: [...kQuietArgs, ...kWebGpuArgs, '--disable-features=LocalNetworkAccessChecks'] },
+  },
   projects: [
     { name: 'webgpu', testIgnore: /no-webgpu/ },
     { name: 'no-webgpu', testMatch: /no-webgpu/, use: { launchOptions: { executablePath: chromiumPath(), args: kQuietArgs } } },
@@ -31,6 +37,13 @@ export default defineConfig({
       command: 'node dist-node/start.js',
       env: { PORT: '4174' },
       url: `${kAppUrl}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      command: 'node dist-node/start.js',
+      env: { PORT: '4175', ISOLATE: '0' },
+      url: `${kPlainUrl}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },

@@ -13,6 +13,13 @@ export default defineConfig({
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      input: { main: 'index.html', element: 'src/embed/element.ts' },
+      // The custom element keeps a stable name so docs sites can load it.
+      output: { entryFileNames: (chunk) => (chunk.name === 'element' ? 'wafer-bench-element.js' : 'assets/[name]-[hash].js') },
+    },
+  },
   test: { include: ['test/unit/**/*.test.ts'] },
 });

@@ -48,6 +48,8 @@ export function startServer(o: ServeOptions): Promise<Served> {
       const headers: Record<string, string> = {
         'Content-Type': kTypes[extname(file)] ?? 'application/octet-stream',
         'Cache-Control': 'no-cache',
+        // Public static files: the custom element's module is imported from other origins (module scripts need CORS).
+        'Access-Control-Allow-Origin': '*',
         'Cross-Origin-Resource-Policy': 'cross-origin',
       };
       if (o.isolate !== false) {

@@ -225,6 +225,9 @@ export const gridOf = (c: Config): Grid => c.grid ?? squarest(c.shards);
 
 const kMaxQueryChars = 8192;
 
+/** Parameters the page reads itself rather than the benchmark (`origin`: the embedding host's origin). */
+const kPageOnly = new Set(['origin']);
+
 /**
  * Parses a query string (with or without `?`) or URLSearchParams. Never throws: every problem becomes a named
  * error or note, and the parameter keeps its default.
@@ -255,6 +258,7 @@ export function parseQuery(input: string | URLSearchParams): Parsed {
   }
   const seen = new Set<string>();
   for (const [name, raw] of params) {
+    if (kPageOnly.has(name)) continue;
     if (!isKey(name)) {
       notes.push(`unknown parameter ${show(name)} ignored`);
       continue;

@@ -578,7 +578,11 @@ async function kernelTable(ctx: Context, hooks: RunHooks): Promise<KernelResult[
     for (const [i, key] of keys.entries()) {
       checkStopped(hooks.signal);
       hooks.progress(`kernels: ${key} at ${m}x${n}x${k}`, 0.02 + (0.03 * i) / keys.length);
-      rows.push(...(await pool.call(0, `timing ${key}`, (api) => api.kernels(m, n, k, Math.min(c.warmup, 2), Math.max(3, Math.min(c.iters, 5)), key))));
+      rows.push(
+        ...(await pool.call(0, `timing ${key}`, (api) =>
+          api.kernels(m, n, k, Math.min(c.warmup, 2), Math.max(3, Math.min(c.iters, 5)), key),
+        )),
+      );
     }
     return rows.map((r) => {
       const s = summarize(r.samples);

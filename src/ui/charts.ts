@@ -145,7 +145,8 @@ export class Charts {
     const r = this.result ?? this.shared;
     const collectives = this.result?.collectives ?? this.partialResult?.collectives ?? this.shared?.collectives ?? [];
     if (c?.workload === 'allreduce' || collectives.length) {
-      if (collectives.length) this.el.append(this.bandwidth(collectives, this.shared && this.result ? this.shared.collectives : []));
+      if (collectives.length)
+        this.el.append(this.bandwidth(collectives, this.shared && collectives !== this.shared.collectives ? this.shared.collectives : []));
     } else {
       this.el.append(this.throughput());
     }
@@ -173,7 +174,7 @@ export class Charts {
       'Emulated throughput of each timed iteration, per mode; hidden-tab iterations are hollow and left out of the statistics.',
     );
     const pts = [...this.points];
-    if (this.shared && this.result) {
+    if (this.shared) {
       for (const run of this.shared.runs)
         run.iterations.forEach((it, i) =>
           pts.push({ mode: run.mode, i, gflops: run.flops / (it.emulatedStepMs * 1e6), hidden: it.hidden, shared: true }),
@@ -223,7 +224,7 @@ export class Charts {
     const modes = [...new Set(pts.map((p) => p.mode))];
     legend(g, [
       ...modes.map((m) => ({ label: m, color: kColors[m]! })),
-      ...(this.shared && this.result ? [{ label: 'shared (dashed)', color: 'var(--muted)', dashed: true }] : []),
+      ...(this.shared ? [{ label: 'shared (dashed)', color: 'var(--muted)', dashed: true }] : []),
     ]);
     return box;
   }
