@@ -68,7 +68,8 @@ export function formatResult(r: Result): string {
     );
   }
   if (r.runs.length && r.config.workload !== 'allreduce') {
-    out += '\n# runs (GFLOP/s and step from the emulated timeline; measured = wall time here, not cluster throughput)\n';
+    out +=
+      "\n# runs (GFLOP/s, emul ms: emulated at this adapter's speed; target us: that step on the target system; meas ms: wall time here, not cluster throughput)\n";
     out += table(
       [
         'mode',
@@ -80,6 +81,7 @@ export function formatResult(r: Result): string {
         'p10',
         'p90',
         'emul ms',
+        'target us',
         'meas ms',
         'exposed ms',
         'comm %',
@@ -95,6 +97,7 @@ export function formatResult(r: Result): string {
         f(x.gflops.p10),
         f(x.gflops.p90),
         f(x.emulatedStepMs.median),
+        f(x.targetStepUs),
         f(x.stepMs.median),
         f(x.exposedCommMs),
         f(x.commFraction * 100),

@@ -30,6 +30,8 @@ export interface RunRecord {
   checked: number;
   stepMs: Summary;
   emulatedStepMs: Summary;
+  /** The median emulated step in the target system's time (µs): emulated ms ÷ s; null with measured links. */
+  targetStepUs: number | null;
   gflops: { median: number; p10: number; p90: number };
   computeMs: number;
   commMs: number;

@@ -6,6 +6,7 @@ import { randomIntegers, randomMatrix, streamSeed } from '../config/rng.ts';
 import { maxBindingBytes, type Capabilities } from '../gpu/device.ts';
 import { kNaiveKey } from '../gpu/kernels.ts';
 import { gflopsOf, mean, median, summarize } from '../stats/stats.ts';
+import type { UnitModel } from '../config/presets.ts';
 import { emulateStep, measuredTimelineOf, measuredTransfers, timelineOf, unitModel } from './emulate.ts';
 import type { ExecEvent, ExecOp, KernelRow } from './exec.ts';
 import { buildGraph, clusterResources, meshResources, type Graph } from './graph.ts';
@@ -338,15 +339,7 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       strategy: style === 'wafer' ? (c.workload === 'mlp' ? 'weight-stationary' : 'summa') : c.workload === 'mlp' ? 'megatron' : c.strategy,
       collective: plan.collective,
       link: style === 'wafer' ? c.fabric : c.link,
-      linkModel: model
-        ? {
-            label: model.label,
-            source: model.source,
-            scale: (model.flops ?? 0) / (ctx.localGflops * 1e9),
-            gbps: model.bytesPerSec / 1e9,
-            alphaUs: model.alphaSec * 1e6,
-          }
-        : null,
+      linkModel: modelInfo(model, ctx.localGflops),
       flops: plan.flops,
       commBytes: Math.max(0, ...bytesSent(plan.program)),
       verified: c.verify ? check.verified : false,
@@ -358,6 +351,7 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
         : {}),
       stepMs: summarize(use.map((x) => x.it.stepMs)),
       emulatedStepMs: emu,
+      targetStepUs: targetUs(model, ctx.localGflops, emu.median),
       gflops: { median: gf.median, p10: gf.p10, p90: gf.p90 },
       computeMs: median(use.map((x) => x.r.computeMs)),
       commMs: median(use.map((x) => x.r.commMs)),
@@ -373,6 +367,23 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
   } finally {
     await pool.close();
   }
+}
+
+/** The link model as recorded in a run: figures, source, and the time scale s = F_target / F_local. */
+function modelInfo(model: UnitModel | null, localGflops: number): RunRecord['linkModel'] {
+  if (!model) return null;
+  return {
+    label: model.label,
+    source: model.source,
+    scale: (model.flops ?? 0) / (localGflops * 1e9),
+    gbps: model.bytesPerSec / 1e9,
+    alphaUs: model.alphaSec * 1e6,
+  };
+}
+
+/** An emulated step in the target system's time (µs): local time divided by s; null when transfers are measured. */
+function targetUs(model: UnitModel | null, localGflops: number, ms: number): number | null {
+  return model?.flops ? ((ms * 1e3) / model.flops) * localGflops * 1e9 : null;
 }
 
 function emulationText(style: Style, units: number, modelled: boolean): string {
@@ -450,8 +461,7 @@ async function runAllReduce(
         for (let i = 0; i < count; i++) if (got[i] !== sum[i]) wrong++;
       }
       // Reported in the target system's time: the balance-preserving model runs everything s times slower.
-      const scale = model?.flops ? model.flops / (ctx.localGflops * 1e9) : 1;
-      const timeUs = (mean(emus) * 1e3) / scale;
+      const timeUs = targetUs(model, ctx.localGflops, mean(emus)) ?? mean(emus) * 1e3;
       const algbw = bytes / (timeUs * 1e-6) / 1e9;
       const factor = n > 1 ? (2 * (n - 1)) / n : 0;
       rows.push({
@@ -477,15 +487,7 @@ async function runAllReduce(
         strategy: 'allreduce',
         collective: algorithm,
         link: style === 'wafer' ? c.fabric : c.link,
-        linkModel: model
-          ? {
-              label: model.label,
-              source: model.source,
-              scale: (model.flops ?? 0) / (ctx.localGflops * 1e9),
-              gbps: model.bytesPerSec / 1e9,
-              alphaUs: model.alphaSec * 1e6,
-            }
-          : null,
+        linkModel: modelInfo(model, ctx.localGflops),
         flops: 0,
         commBytes: Math.max(0, ...bytesSent(plan.program)),
         verified: rows.every((x) => x.wrong === 0),
@@ -494,6 +496,7 @@ async function runAllReduce(
         checked: count * n,
         stepMs: summarize(walls),
         emulatedStepMs: emu,
+        targetStepUs: targetUs(model, ctx.localGflops, emu.median),
         gflops: { median: 0, p10: 0, p90: 0 },
         computeMs: lastReplay!.computeMs,
         commMs: lastReplay!.commMs,

@@ -9,7 +9,7 @@ import { emit, postToParent, setState, type RunOptions } from '../hooks.ts';
 import { Charts } from './charts.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
-import { clear, fmt, h } from './dom.ts';
+import { clear, fmt, h, pct } from './dom.ts';
 import { ResultsView } from './results.ts';
 import { decodeShared, shareLink } from './share.ts';
 import { validateEmbedMessage } from './embed.ts';
@@ -316,11 +316,9 @@ export function summaryLine(r: Result): string {
   }
   const parts: string[] = [];
   if (s.waferGflops !== null)
-    parts.push(`wafer (${s.waferUnits} tiles): ${fmt(s.waferGflops)} GFLOP/s, ${fmt((s.waferCommFraction ?? 0) * 100, 2)}% exposed comm`);
+    parts.push(`wafer (${s.waferUnits} tiles): ${fmt(s.waferGflops)} GFLOP/s, ${pct(s.waferCommFraction)} exposed comm`);
   if (s.clusterGflops !== null)
-    parts.push(
-      `cluster (${s.clusterUnits} shards): ${fmt(s.clusterGflops)} GFLOP/s, ${fmt((s.clusterCommFraction ?? 0) * 100, 2)}% exposed comm`,
-    );
+    parts.push(`cluster (${s.clusterUnits} shards): ${fmt(s.clusterGflops)} GFLOP/s, ${pct(s.clusterCommFraction)} exposed comm`);
   if (s.speedup !== null) parts.push(`wafer/cluster ${fmt(s.speedup)}×`);
   const ok = r.runs.every((x) => x.verified);
   const cpu = r.env.backend === 'cpu' ? 'CPU backend (no WebGPU) — ' : '';

@@ -41,3 +41,7 @@ export function fmtBytes(b: number): string {
   }
   return `${fmt(v, 4)} ${units[i]}`;
 }
+
+/** A fraction as a percentage with one decimal. */
+export const pct = (f: number | null | undefined): string =>
+  f === null || f === undefined || !Number.isFinite(f) ? '—' : `${(f * 100).toFixed(1)}%`;

@@ -2,7 +2,7 @@
 
 import type { Config } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
-import { clear, fmt, fmtBytes, h } from './dom.ts';
+import { clear, fmt, fmtBytes, h, pct } from './dom.ts';
 import { shareLink } from './share.ts';
 
 /** Rows of the results as CSV (one row per run, then one per collective size). */
@@ -134,7 +134,8 @@ export class ResultsView {
       'Units',
       'Strategy',
       'GFLOP/s median (p10–p90)',
-      'Emulated step ms',
+      'Emulated step ms (this adapter’s speed)',
+      'On the target (µs)',
       'Measured step ms',
       'Exposed comm',
       'Bytes sent / unit / step',
@@ -152,8 +153,9 @@ export class ResultsView {
           h('td', { text: `${x.strategy}${x.units > 1 ? `, ${x.collective}` : ''}, ${x.link}` }),
           h('td', { text: x.flops ? `${fmt(x.gflops.median)} (${fmt(x.gflops.p10)}–${fmt(x.gflops.p90)})` : '—' }),
           h('td', { text: fmt(x.emulatedStepMs.median) }),
+          h('td', { text: x.targetStepUs === null ? 'measured links' : fmt(x.targetStepUs) }),
           h('td', { text: fmt(x.stepMs.median) }),
-          h('td', { text: `${fmt(x.exposedCommMs)} ms (${fmt(x.commFraction * 100, 2)}%)` }),
+          h('td', { text: `${fmt(x.exposedCommMs)} ms (${pct(x.commFraction)})` }),
           h('td', { text: fmtBytes(x.commBytes) }),
           h('td', { class: x.verified ? 'ok' : 'bad', text: x.verified ? `yes (max err ${fmt(x.maxAbsErr, 2)})` : 'NO' }),
         ),
