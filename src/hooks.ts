@@ -2,6 +2,7 @@
 // and the parent-frame messages of an embedded page.
 
 import type { Result } from './engine/result.ts';
+import type { FaultSpec } from './engine/exec.ts';
 
 export const kStates = Object.freeze(['idle', 'running', 'done', 'error', 'stopped'] as const);
 export type BenchState = (typeof kStates)[number];
@@ -13,6 +14,8 @@ export interface RunOptions {
   kernels?: boolean;
   /** Test-only: corrupt matmul outputs so that verification fails. */
   corrupt?: boolean;
+  /** Test-only: a fault injected by one cluster shard mid-run. */
+  fault?: FaultSpec;
 }
 
 export interface WaferBenchApi {

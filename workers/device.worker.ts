@@ -4,7 +4,7 @@
 
 import * as Comlink from 'comlink';
 import { MessageEndpoint, SabEndpoint, type Endpoint } from '../src/engine/transport.ts';
-import type { ExecEvent, InitOptions, LinkSetup, WorkerApi } from '../src/engine/exec.ts';
+import type { ExecEvent, FaultSpec, InitOptions, LinkSetup, WorkerApi } from '../src/engine/exec.ts';
 import { now } from '../src/gpu/timing.ts';
 import type { Backend } from './backend.ts';
 import { CpuBackend } from './cpu-backend.ts';
@@ -24,6 +24,30 @@ function link(): Endpoint {
   return endpoint;
 }
 
+/** Ops run so far, for test-only fault injection. */
+let opsRun = 0;
+
+async function injectFault(kind: FaultSpec['kind']): Promise<void> {
+  switch (kind) {
+    case 'crash':
+      // An uncaught error reaches the page's Worker 'error' handler; then the worker is gone.
+      setTimeout(() => {
+        self.close();
+        throw new Error('injected crash: the worker died');
+      });
+      return new Promise(() => {});
+    case 'lose-device':
+      dev().lose();
+      return;
+    case 'hang':
+      return new Promise(() => {});
+    case 'drop':
+      return link().inject('drop');
+    case 'corrupt-message':
+      return link().inject('corrupt');
+  }
+}
+
 const api: WorkerApi = {
   async init(o) {
     options = o;
@@ -33,8 +57,11 @@ const api: WorkerApi = {
 
   link(setup: LinkSetup) {
     endpoint?.close();
-    if (setup.kind === 'message') endpoint = new MessageEndpoint(new Map(setup.ports), options.timeoutMs);
-    else if (setup.kind === 'sab') endpoint = new SabEndpoint(options.index, setup.mailboxes, options.timeoutMs);
+    // Waits for a peer give up before the page's own timeout on this worker, so that a silent worker is told
+    // apart from the peers left waiting for it.
+    const waitMs = Math.round(options.timeoutMs * 0.75);
+    if (setup.kind === 'message') endpoint = new MessageEndpoint(new Map(setup.ports), waitMs);
+    else if (setup.kind === 'sab') endpoint = new SabEndpoint(options.index, setup.mailboxes, waitMs);
     else endpoint = null;
   },
 
@@ -52,6 +79,8 @@ const api: WorkerApi = {
     const events: ExecEvent[] = [];
     const sends: Promise<void>[] = [];
     for (const op of ops) {
+      if (options.fault && options.fault.shard === options.index && opsRun++ === options.fault.afterOps)
+        await injectFault(options.fault.kind);
       const start = now();
       if (op.kind === 'send') {
         const ep = link();

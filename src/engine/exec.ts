@@ -26,6 +26,14 @@ export interface ExecEvent {
 
 export type LinkSetup = { kind: 'message'; ports: [number, MessagePort][] } | { kind: 'sab'; mailboxes: MailboxSpec[] } | { kind: 'none' };
 
+export const kFaults = Object.freeze(['crash', 'lose-device', 'hang', 'drop', 'corrupt-message'] as const);
+
+export interface FaultSpec {
+  kind: (typeof kFaults)[number];
+  shard: number;
+  afterOps: number;
+}
+
 export interface InitOptions {
   /** This worker's shard index (0 for the wafer's single device). */
   index: number;
@@ -34,6 +42,8 @@ export interface InitOptions {
   ranking: string[];
   /** Test-only: corrupt every matmul output (verification must catch it). */
   corrupt?: boolean;
+  /** Test-only: a fault one shard injects after running `afterOps` ops (counted over every step). */
+  fault?: FaultSpec;
   /** `cpu`: TypeScript kernels, for browsers without WebGPU. */
   backend: 'webgpu' | 'cpu';
   /** Why the CPU backend is used (shown as its adapter description). */

@@ -65,8 +65,34 @@ export class Pool {
     }
   }
 
+  /**
+   * Calls every worker and waits for all of them. When several fail, the error reported is the cause rather than
+   * its echoes: a crash, a lost device or a corrupted message first; then a worker that did not answer; and only
+   * then a worker that gave up waiting for a peer.
+   */
   all<T>(what: string, fn: (api: Comlink.Remote<WorkerApi>, index: number) => Promise<T>): Promise<T[]> {
-    return Promise.all(this.members.map((m) => this.call(m.index, what, (api) => fn(api, m.index))));
+    const silent = (e: Error) => /did not answer within/.test(e.message);
+    const waiting = (e: Error) => /waiting for (a message from|shard \d+ to take)/.test(e.message);
+    return new Promise<T[]>((resolve, reject) => {
+      const out: T[] = [];
+      const errors: Error[] = [];
+      let left = this.size;
+      for (const m of this.members) {
+        this.call(m.index, what, (api) => fn(api, m.index))
+          .then(
+            (v) => (out[m.index] = v),
+            (e: Error) => {
+              errors.push(e);
+              if (!silent(e) && !waiting(e)) reject(e); // a cause: no need to wait for its echoes
+            },
+          )
+          .finally(() => {
+            if (--left > 0) return;
+            if (errors.length) reject(errors.find(silent) ?? errors[0]!);
+            else resolve(out);
+          });
+      }
+    });
   }
 
   async init(o: Omit<InitOptions, 'index'>): Promise<Capabilities[]> {

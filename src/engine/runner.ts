@@ -8,7 +8,7 @@ import { kNaiveKey } from '../gpu/kernels.ts';
 import { gflopsOf, mean, median, summarize } from '../stats/stats.ts';
 import type { UnitModel } from '../config/presets.ts';
 import { emulateStep, measuredTimelineOf, measuredTransfers, timelineOf, unitModel } from './emulate.ts';
-import type { ExecEvent, ExecOp, KernelRow } from './exec.ts';
+import type { ExecEvent, ExecOp, FaultSpec, KernelRow } from './exec.ts';
 import { buildGraph, clusterResources, meshResources, type Graph } from './graph.ts';
 import { Pool } from './pool.ts';
 import { bytesSent, signature, type ComputeOp } from './program.ts';
@@ -31,6 +31,8 @@ export interface RunHooks {
   kernels?: boolean;
   /** Test-only: corrupt matmul outputs so that verification must fail. */
   corrupt?: boolean;
+  /** Test-only: a fault injected by one cluster shard mid-run. */
+  fault?: FaultSpec;
 }
 
 /** A configuration this adapter or layout cannot run: the CLI exits 2 for these. */
@@ -267,6 +269,7 @@ async function startPool(ctx: Context, style: Style, size: number): Promise<Pool
     timeoutMs: ctx.c.timeout,
     ranking: ctx.ranking,
     corrupt: ctx.hooks.corrupt === true,
+    fault: style === 'cluster' ? ctx.hooks.fault : undefined,
     backend: ctx.backend,
     cpuReason: ctx.cpuReason,
   });
@@ -559,7 +562,7 @@ async function autotune(ctx: Context, hooks: RunHooks): Promise<{ ranking: strin
       }
     }
     const size = ctx.backend === 'cpu' ? 128 : 256;
-    const rows = await pool.call(0, 'autotune', (api) => api.kernels(size, size, size, 1, 3));
+    const rows = await timeVariants(pool, hooks, [size, size, size], 1, 3, [0.01, 0.04]);
     const ranked = rows.map((r) => ({ key: r.key, g: median(r.samples) })).sort((a, b) => b.g - a.g);
     const out = { ranking: ranked.map((r) => r.key), gflops: ranked[0]?.g ?? 1 };
     hooks.cache.set(key, JSON.stringify(out));
@@ -569,24 +572,32 @@ async function autotune(ctx: Context, hooks: RunHooks): Promise<{ ranking: strin
   }
 }
 
+/** Times every matmul variant the device can run at m×n×k, one worker call per variant (each bounded by the timeout). */
+async function timeVariants(
+  pool: Pool,
+  hooks: RunHooks,
+  [m, n, k]: number[],
+  warmup: number,
+  samples: number,
+  share: [number, number],
+): Promise<KernelRow[]> {
+  const keys = await pool.call(0, 'listing variants', (api) => api.variants(n!, k!));
+  const rows: KernelRow[] = [];
+  for (const [i, key] of keys.entries()) {
+    checkStopped(hooks.signal);
+    hooks.progress(`matmul variants: ${key} at ${m}x${n}x${k}`, share[0] + ((share[1] - share[0]) * i) / keys.length);
+    rows.push(...(await pool.call(0, `timing ${key}`, (api) => api.kernels(m!, n!, k!, warmup, samples, key))));
+  }
+  return rows;
+}
+
 async function kernelTable(ctx: Context, hooks: RunHooks): Promise<KernelResult[]> {
   const c = ctx.c;
   const pool = await startPool(ctx, 'wafer', 1);
   try {
     const [m, n, k] = c.workload === 'mlp' ? [c.tokens, 4 * c.hidden, c.hidden] : [c.m, c.n, c.k];
     hooks.progress(`kernels: every variant at ${m}x${n}x${k}`, 0.02);
-    const keys = await pool.call(0, 'listing variants', (api) => api.variants(n, k));
-    const rows: KernelRow[] = [];
-    // One call per variant, so the timeout bounds each variant rather than the whole table.
-    for (const [i, key] of keys.entries()) {
-      checkStopped(hooks.signal);
-      hooks.progress(`kernels: ${key} at ${m}x${n}x${k}`, 0.02 + (0.03 * i) / keys.length);
-      rows.push(
-        ...(await pool.call(0, `timing ${key}`, (api) =>
-          api.kernels(m, n, k, Math.min(c.warmup, 2), Math.max(3, Math.min(c.iters, 5)), key),
-        )),
-      );
-    }
+    const rows = await timeVariants(pool, hooks, [m, n, k], Math.min(c.warmup, 2), Math.max(3, Math.min(c.iters, 5)), [0.02, 0.05]);
     return rows.map((r) => {
       const s = summarize(r.samples);
       return { name: r.family, key: r.key, m: r.m, n: r.n, k: r.k, gflops: { median: s.median, p10: s.p10, p90: s.p90 }, source: r.source };

@@ -176,6 +176,7 @@ export class App {
       signal,
       kernels: options.kernels,
       corrupt: options.corrupt,
+      fault: options.fault,
       isHidden: () => document.visibilityState === 'hidden',
       cache: {
         get: (k) => {
