@@ -23,6 +23,7 @@ interface Args {
   browser: string;
   timeoutS: number;
   kernels: boolean;
+  corrupt: boolean;
 }
 
 function fail(code: number, msg: string): never {
@@ -31,7 +32,7 @@ function fail(code: number, msg: string): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { query: '', json: 'bench-result.json', browser: chromiumPath(), timeoutS: 1800, kernels: false };
+  const a: Args = { query: '', json: 'bench-result.json', browser: chromiumPath(), timeoutS: 1800, kernels: false, corrupt: false };
   let gotQuery = false;
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
@@ -47,6 +48,8 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isFinite(v) || v <= 0) fail(2, `--timeout must be a positive number of seconds\n${kUsage}`);
       a.timeoutS = v;
     } else if (x === '--kernels') a.kernels = true;
+    // Test-only: corrupts matmul outputs so that the verification path (exit 1) can be checked end to end.
+    else if (x === '--test-corrupt') a.corrupt = true;
     else if (x === '--help' || x === '-h') {
       process.stdout.write(kUsage + '\n');
       process.exit(0);
@@ -95,7 +98,7 @@ try {
       exitCode: 2,
     });
   const outcome = await page.evaluate(
-    async ({ query, kernels, timeoutMs }) => {
+    async ({ query, kernels, corrupt, timeoutMs }) => {
       let last = 0;
       window.addEventListener('wafer-bench:progress', (ev) => {
         const d = (ev as CustomEvent<{ phase: string; fraction: number }>).detail;
@@ -112,14 +115,14 @@ try {
         setTimeout(() => reject(new Error(`the run took longer than ${timeoutMs / 1000} s (--timeout)`)), timeoutMs),
       );
       try {
-        const result = await Promise.race([globalThis.waferBench.run(query, { kernels }), timer]);
+        const result = await Promise.race([globalThis.waferBench.run(query, { kernels, corrupt }), timer]);
         return { result, error: null, config: false };
       } catch (e) {
         globalThis.waferBench.stop();
         return { result: null, error: (e as Error).message, config: (e as { config?: boolean }).config === true };
       }
     },
-    { query: args.query, kernels: args.kernels, timeoutMs: args.timeoutS * 1000 },
+    { query: args.query, kernels: args.kernels, corrupt: args.corrupt, timeoutMs: args.timeoutS * 1000 },
   );
   if (!outcome.result) throw Object.assign(new Error(outcome.error ?? 'the run failed'), { exitCode: outcome.config ? 2 : 1 });
   const result = outcome.result as Result;

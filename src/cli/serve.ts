@@ -35,7 +35,8 @@ export interface Served {
 export function startServer(o: ServeOptions): Promise<Served> {
   const root = resolve(o.root);
   const host = o.host ?? '127.0.0.1';
-  const server = createServer(async (req, res) => {
+  // Long query strings (a shared link, a hostile one) must reach the page, which refuses them with a message.
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       let file = normalize(join(root, path));

@@ -89,6 +89,29 @@ export function checkLimits(plan: Plan, limits: Record<string, number>, style: S
     );
 }
 
+/**
+ * Checks every plan of the run against the adapter's limits (read on this thread) before any worker starts or any
+ * buffer is allocated.
+ */
+async function preflight(c: Config, styles: Style[], unitCounts: (number | undefined)[]): Promise<void> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
+  const limits: Record<string, number> = adapter
+    ? {
+        maxStorageBufferBindingSize: Number(adapter.limits.maxStorageBufferBindingSize),
+        maxBufferSize: Number(adapter.limits.maxBufferSize),
+      }
+    : { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
+  for (const style of styles) {
+    for (const u of unitCounts) {
+      if (c.workload === 'allreduce') {
+        const n = u ?? (style === 'wafer' ? tilesOf(c).rows * tilesOf(c).cols : c.shards);
+        checkLimits(allReducePlan(Math.floor(c.maxBytes / 4), n, style === 'wafer' ? 'ring' : c.collective, null), limits, style);
+      } else checkLimits(stepPlan(c, style, u), limits, style);
+    }
+  }
+}
+
 /** Seeded inputs, shared by both styles so they compute the same thing. */
 class Inputs {
   private readonly cache = new Map<string, Float32Array>();
@@ -628,6 +651,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     );
   }
   const transport = pickTransport(c);
+  await preflight(c, styles, unitCounts);
   const ctx: Context = {
     c,
     hooks,

@@ -292,6 +292,7 @@ export class App {
     const msg = validateEmbedMessage(ev.data, ev.origin, this.parentOrigin);
     if (!msg) return;
     if (msg.error) {
+      this.message('error', `A run message was refused: ${msg.error}`);
       postToParent('error', { message: msg.error }, this.parentOrigin);
       return;
     }
