@@ -66,5 +66,38 @@ export function devicePanel(info: DeviceInfo): HTMLElement {
   row('Cross-origin isolated', isolated ? 'yes' : 'no');
   row('Transport', isolated ? 'sab (SharedArrayBuffer mailboxes) or message' : 'message only: SharedArrayBuffer needs COOP/COEP headers');
   row('performance.now()', isolated ? 'about 5 µs resolution' : 'about 100 µs resolution (not isolated)');
-  return h('div', {}, h('h2', { text: 'Device' }), dl);
+  const out = h('div', {}, h('h2', { text: 'Device' }), dl);
+  const sw = navigator.serviceWorker;
+  const embedded = window.parent !== window;
+  if (!isolated && sw && !embedded) {
+    const btn = h('button', { type: 'button', text: 'Turn on isolation (service worker, reloads once)' });
+    btn.title = 'This host sends no COOP/COEP headers. A small service worker can add them to this site’s own responses.';
+    btn.addEventListener('click', () => void enableIsolation(btn));
+    out.append(h('p', { class: 'isolation' }, btn));
+  } else if (isolated && sw?.controller?.scriptURL.endsWith('/coi-sw.js')) {
+    const btn = h('button', { type: 'button', text: 'Turn off' });
+    btn.addEventListener(
+      'click',
+      () =>
+        void sw
+          .getRegistrations()
+          .then((rs) => Promise.all(rs.map((r) => r.unregister())))
+          .then(() => location.reload()),
+    );
+    out.append(h('p', { class: 'isolation' }, 'Isolated by the service worker. ', btn));
+  }
+  return out;
+}
+
+/** Registers the isolation service worker, then reloads once it controls the page. */
+async function enableIsolation(btn: HTMLButtonElement): Promise<void> {
+  btn.disabled = true;
+  try {
+    await navigator.serviceWorker.register('./coi-sw.js', { scope: './' });
+    await navigator.serviceWorker.ready;
+    location.reload();
+  } catch (e) {
+    btn.disabled = false;
+    btn.textContent = `Could not register the service worker: ${(e as Error).message}`;
+  }
 }
