@@ -18,6 +18,18 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   }
 }
 
+// The same reduction four lanes at a time, where count and offsets are multiples of 4 (the wrapper checks; the
+// params are then in vec4 units). A module may bind one slot with two types in entry points that do not share it.
+@group(0) @binding(0) var<storage, read> src4: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dst4: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn accumulate4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.count; i += strideOf(nwg)) {
+    dst4[p.offDst + i] += src4[p.offSrc + i];
+  }
+}
+
 @compute @workgroup_size(WG)
 fn copy2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.rows * p.cols;

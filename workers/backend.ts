@@ -2,7 +2,7 @@
 // a clearly labeled CPU backend (TypeScript kernels) for browsers without WebGPU.
 
 import type { Capabilities } from '../src/gpu/device.ts';
-import type { ExecOp, FabricOp, KernelRow } from '../src/engine/exec.ts';
+import type { BytesPath, ExecOp, FabricOp, KernelRow } from '../src/engine/exec.ts';
 import type { ComputeOp } from '../src/engine/program.ts';
 
 export type TimedOp = ComputeOp | FabricOp;
@@ -24,6 +24,7 @@ export interface Backend {
   time(op: TimedOp): Promise<number>;
   kernels(m: number, n: number, k: number, warmup: number, samples: number, only?: string): Promise<KernelRow[]>;
   variants(n: number, k: number): string[];
+  bytesPath(bytes: number): Promise<BytesPath>;
   usedKernels(): string[];
   ledger(): { buffers: number; bytes: number };
   freeAll(): void;

@@ -2,7 +2,7 @@
 // verified like any run; every figure it produces is labeled as CPU, never as GPU.
 
 import type { Capabilities } from '../src/gpu/device.ts';
-import type { ExecOp, KernelRow } from '../src/engine/exec.ts';
+import type { BytesPath, ExecOp, KernelRow } from '../src/engine/exec.ts';
 import type { Backend, TimedOp } from './backend.ts';
 import { randomMatrix } from '../src/config/rng.ts';
 
@@ -139,6 +139,19 @@ export class CpuBackend implements Backend {
       gf.push((2 * m * n * k) / ((now() - t0) * 1e6));
     }
     return [{ key: kCpuKernelKey, family: 'cpu', m, n, k, samples: gf, source: 'wall' }];
+  }
+
+  async bytesPath(bytes: number): Promise<BytesPath> {
+    const count = Math.max(4, Math.floor(bytes / 16) * 4);
+    const a = randomMatrix(count, 13);
+    const b = new Float32Array(count);
+    let t0 = now();
+    b.set(a);
+    const copy = (count * 4) / Math.max(1e-6, (now() - t0) * 1e6);
+    t0 = now();
+    for (let i = 0; i < count; i++) b[i]! += a[i]!;
+    const add = (count * 4) / Math.max(1e-6, (now() - t0) * 1e6);
+    return { bytes: count * 4, downGBs: copy, upGBs: copy, addGBs: add };
   }
 
   usedKernels(): string[] {

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { MessageEndpoint, SabEndpoint, type Endpoint } from '../src/engine/transport.ts';
 import type { ExecEvent, FaultSpec, InitOptions, LinkSetup, WorkerApi } from '../src/engine/exec.ts';
 import { now } from '../src/gpu/timing.ts';
+import { randomIntegers } from '../src/config/rng.ts';
 import type { Backend } from './backend.ts';
 import { CpuBackend } from './cpu-backend.ts';
 import { GpuBackend } from './gpu-backend.ts';
@@ -74,6 +75,22 @@ const api: WorkerApi = {
     return Comlink.transfer(out, [out.buffer]);
   },
 
+  async fillIntegers(name, count, seed) {
+    dev().upload(name, 0, randomIntegers(count, seed));
+  },
+
+  async countWrongSum(name, count, seeds) {
+    const want = new Float32Array(count);
+    for (const seed of seeds) {
+      const v = randomIntegers(count, seed);
+      for (let i = 0; i < count; i++) want[i]! += v[i]!;
+    }
+    const got = new Float32Array(await dev().read(name, 0, count));
+    let wrong = 0;
+    for (let i = 0; i < count; i++) if (got[i] !== want[i]) wrong++;
+    return wrong;
+  },
+
   async run(ops) {
     const d = dev();
     const events: ExecEvent[] = [];
@@ -119,6 +136,7 @@ const api: WorkerApi = {
 
   kernels: (m, n, k, warmup, samples, only) => dev().kernels(m, n, k, warmup, samples, only),
   variants: (n, k) => dev().variants(n, k),
+  bytesPath: (bytes) => dev().bytesPath(bytes),
   usedKernels: () => dev().usedKernels(),
   ledger: () => dev().ledger(),
   freeAll: () => dev().freeAll(),

@@ -3,7 +3,7 @@
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device.ts';
 import { Kernels, canRun, kMatmulVariants, kNaiveKey, variantByKey, type MatmulVariant } from '../src/gpu/kernels.ts';
 import { PassTimer, now } from '../src/gpu/timing.ts';
-import type { ExecOp, KernelRow } from '../src/engine/exec.ts';
+import type { BytesPath, ExecOp, KernelRow } from '../src/engine/exec.ts';
 import type { MatmulOp } from '../src/engine/program.ts';
 import { randomMatrix } from '../src/config/rng.ts';
 import type { Backend, TimedOp } from './backend.ts';
@@ -146,16 +146,18 @@ export class GpuBackend implements Backend {
       case 'gelu':
         return k.gelu(pass, b(op.buf), op.off, op.count);
       case 'copy':
-        return k.copy2d(pass, b(op.dst), op.offDst, op.count, b(op.src), op.offSrc, op.count, 1, op.count);
       case 'fabric':
-        throw new Error('fabric copies are not compute passes');
+        throw new Error('copies are encoded as buffer copies, not compute passes');
     }
   }
 
   async run(op: TimedOp): Promise<void> {
     const enc = this.device.createCommandEncoder();
+    // Whole-range moves use the copy engine: fabric transfers between tiles, and local copies.
     if (op.kind === 'fabric') {
       for (const d of op.dsts) enc.copyBufferToBuffer(this.buffer(op.src), op.off * 4, this.buffer(d.buf), d.off * 4, op.count * 4);
+    } else if (op.kind === 'copy') {
+      enc.copyBufferToBuffer(this.buffer(op.src), op.offSrc * 4, this.buffer(op.dst), op.offDst * 4, op.count * 4);
     } else {
       const pass = enc.beginComputePass();
       await this.encode(pass, op);
@@ -166,7 +168,7 @@ export class GpuBackend implements Backend {
   }
 
   async time(op: TimedOp): Promise<number> {
-    if (op.kind === 'fabric') {
+    if (op.kind === 'fabric' || op.kind === 'copy') {
       const t0 = now();
       await this.run(op);
       return now() - t0;
@@ -208,6 +210,42 @@ export class GpuBackend implements Backend {
       c.destroy();
     }
     return rows;
+  }
+
+  async bytesPath(bytes: number): Promise<BytesPath> {
+    const d = this.device;
+    const count = Math.max(4, Math.floor(bytes / 16) * 4);
+    const size = count * 4;
+    const data = randomMatrix(count, 13);
+    const a = d.createBuffer({ size, usage: kStorage });
+    const b = d.createBuffer({ size, usage: kStorage });
+    const st = d.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const med = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
+    const down: number[] = [];
+    const up: number[] = [];
+    const add: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        let t0 = now();
+        d.queue.writeBuffer(a, 0, data);
+        await this.settle();
+        up.push(size / ((now() - t0) * 1e6));
+        t0 = now();
+        const enc = d.createCommandEncoder();
+        enc.copyBufferToBuffer(a, 0, st, 0, size);
+        d.queue.submit([enc.finish()]);
+        await st.mapAsync(GPUMapMode.READ);
+        st.getMappedRange().slice(0);
+        st.unmap();
+        down.push(size / ((now() - t0) * 1e6));
+        const ms = (await this.timer.timeAdaptive((pass) => this.kernelsOf.add(pass, b, 0, a, 0, count), 2, 16)).ms;
+        add.push(size / (ms * 1e6));
+      }
+      // The first round warms caches and pipelines; the median of the rest is reported.
+      return { bytes: size, downGBs: med(down.slice(1)), upGBs: med(up.slice(1)), addGBs: med(add.slice(1)) };
+    } finally {
+      [a, b, st].forEach((x) => x.destroy());
+    }
   }
 
   usedKernels(): string[] {

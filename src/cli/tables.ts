@@ -35,7 +35,9 @@ export function formatResult(r: Result): string {
     );
   }
   if (r.collectives.length) {
-    out += '\n# all-reduce, nccl-tests columns (time: emulated mean per op; measured: wall time of workers sharing this GPU)\n';
+    out += '\n# all-reduce, nccl-tests columns (time: emulated mean per op on the target link, or replayed from measured transfers;\n';
+    out += '# measured: wall time of workers sharing this GPU, and the busbw it gives; vs ceiling: measured busbw / ceiling busbw)\n';
+    const c = r.ceiling;
     out += table(
       [
         'mode',
@@ -50,22 +52,30 @@ export function formatResult(r: Result): string {
         'busbw(GB/s)',
         '#wrong',
         'measured(us)',
+        'meas busbw',
+        'vs ceiling',
       ],
-      r.collectives.map((c) => [
-        c.mode,
-        c.algorithm,
-        String(c.devices),
-        String(c.bytes),
-        String(c.count),
+      r.collectives.map((x) => [
+        x.mode,
+        x.algorithm,
+        String(x.devices),
+        String(x.bytes),
+        String(x.count),
         'float',
         'sum',
-        f(c.timeUs),
-        f(c.algbw),
-        f(c.busbw),
-        String(c.wrong),
-        f(c.measuredTimeUs),
+        f(x.timeUs),
+        f(x.algbw),
+        f(x.busbw),
+        String(x.wrong),
+        f(x.measuredTimeUs),
+        f(x.measuredBusbw),
+        c && x.mode === 'cluster' && x.bytes === c.bytes ? `${f(x.measuredBusbw / c.busbw)}x` : '-',
       ]),
     );
+    if (c) {
+      out += `ceiling  ${c.workers} workers on one device at ${c.bytes} B: readback ${f(c.downGBs)} GB/s, upload ${f(c.upGBs)} GB/s, reduction ${f(c.addGBs)} GB/s`;
+      out += ` -> ring busbw <= 2 / (W (2/down + 2/up + 1/add)) = ${f(c.busbw)} GB/s\n`;
+    }
   }
   if (r.runs.length && r.config.workload !== 'allreduce') {
     out +=
@@ -105,6 +115,15 @@ export function formatResult(r: Result): string {
       ]),
     );
     const s = r.summary;
+    for (const x of r.runs.filter((y) => y.units === 1 && y.iterations.length)) {
+      // With one unit and no communication the emulated step is the kernels timed alone just before the step.
+      const ratios = x.iterations
+        .filter((it) => !it.hidden)
+        .map((it) => it.emulatedStepMs / it.stepMs)
+        .sort((a, b) => a - b);
+      const mid = ratios[ratios.length >> 1] ?? NaN;
+      out += `\nharness: ${x.mode} with 1 unit runs at ${f(mid * 100)}% of single-device throughput (median over steps of kernels-alone time / measured step time)\n`;
+    }
     if (s.speedup !== null)
       out += `\nwafer (${s.waferUnits} tiles) vs cluster (${s.clusterUnits} shards): ${f(s.speedup)}x emulated throughput; exposed communication ${f((s.waferCommFraction ?? 0) * 100)}% vs ${f((s.clusterCommFraction ?? 0) * 100)}% of the step\n`;
   }

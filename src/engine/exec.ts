@@ -61,12 +61,26 @@ export interface KernelRow {
   source: string;
 }
 
+export interface BytesPath {
+  bytes: number;
+  /** Copy to a staging buffer, mapAsync and copy out, GB/s. */
+  downGBs: number;
+  /** writeBuffer until the queue is done, GB/s. */
+  upGBs: number;
+  /** The accumulate kernel alone, vector bytes reduced per second, GB/s. */
+  addGBs: number;
+}
+
 export interface WorkerApi {
   init(o: InitOptions): Promise<Capabilities>;
   link(setup: LinkSetup): void;
   alloc(buffers: Record<string, number>): Promise<void>;
   upload(name: string, offset: number, data: Float32Array<ArrayBuffer>): void;
   download(name: string, offset: number, count: number): Promise<Float32Array>;
+  /** Fills buf[0, count) with the seeded integer-valued stream `seed` (exact in f32 sums). */
+  fillIntegers(name: string, count: number, seed: number): Promise<void>;
+  /** Elements of buf[0, count) that differ from the sum of the seeded integer streams `seeds`. */
+  countWrongSum(name: string, count: number, seeds: number[]): Promise<number>;
   run(ops: ExecOp[]): Promise<ExecEvent[]>;
   /** Times each op alone, `samples` times (ms per op per sample). */
   calibrate(ops: ExecOp[], samples: number): Promise<number[][]>;
@@ -74,6 +88,8 @@ export interface WorkerApi {
   kernels(m: number, n: number, k: number, warmup: number, samples: number, only?: string): Promise<KernelRow[]>;
   /** Keys of the matmul variants this device can run at m×n×k. */
   variants(n: number, k: number): string[];
+  /** The bytes path of this device for a message of `bytes`: readback, upload and reduction, GB/s (medians). */
+  bytesPath(bytes: number): Promise<BytesPath>;
   /** Keys of the matmul variants that ran since the last call. */
   usedKernels(): string[];
   ledger(): { buffers: number; bytes: number };

@@ -42,6 +42,8 @@ export interface RunRecord {
   /** Per timed iteration, in order (hidden ones are marked and left out of the statistics). */
   iterations: { stepMs: number; emulatedStepMs: number; hidden: boolean }[];
   kernelKeys: string[];
+  /** The allocation ledger: GPU buffers held at the end of the run, and left after freeing (always zero). */
+  ledger: { held: { buffers: number; bytes: number }; leftAfterFree: { buffers: number; bytes: number }; workers: number };
   describe: string;
   units: number;
   /** What the emulated timeline stands for, in words. */
@@ -62,6 +64,22 @@ export interface CollectiveRow {
   wrong: number;
   /** Wall time per operation measured here (µs), workers time-slicing one GPU. */
   measuredTimeUs: number;
+  /** busbw from the measured wall time (GB/s): what the transport really moved here. */
+  measuredBusbw: number;
+}
+
+/**
+ * The ceiling of a ring all-reduce among W workers sharing this machine, from the bytes path of one device measured
+ * in the same run: each rank reads back and uploads 2(n−1)/n of the vector and reduces (n−1)/n of it, and the W
+ * workers share the one device, so busbw ≤ 2 / (W·(2/down + 2/up + 1/add)).
+ */
+export interface Ceiling {
+  bytes: number;
+  workers: number;
+  downGBs: number;
+  upGBs: number;
+  addGBs: number;
+  busbw: number;
 }
 
 export interface KernelResult {
@@ -105,6 +123,8 @@ export interface Result {
     clusterUnits: number | null;
   };
   kernels?: KernelResult[];
+  /** The bytes-path ceiling for the cluster's all-reduce (allreduce workload). */
+  ceiling?: Ceiling;
   /** Matmul rate of this adapter used to scale the link model (GFLOP/s). */
   localGflops: number;
   autotune: { ranking: string[]; cached: boolean };

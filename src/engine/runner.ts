@@ -2,7 +2,7 @@
 // calibration of kernels alone, the emulated timelines, and the result JSON.
 
 import { normalizedConfig, tilesOf, type Config } from '../config/params.ts';
-import { randomIntegers, randomMatrix, streamSeed } from '../config/rng.ts';
+import { mulberry32, streamSeed } from '../config/rng.ts';
 import { maxBindingBytes, type Capabilities } from '../gpu/device.ts';
 import { kNaiveKey } from '../gpu/kernels.ts';
 import { gflopsOf, mean, median, summarize } from '../stats/stats.ts';
@@ -12,9 +12,9 @@ import type { ExecEvent, ExecOp, FaultSpec, KernelRow } from './exec.ts';
 import { buildGraph, clusterResources, meshResources, type Graph } from './graph.ts';
 import { Pool } from './pool.ts';
 import { bytesSent, signature, type ComputeOp } from './program.ts';
-import type { CollectiveRow, Env, KernelResult, Result, RunRecord } from './result.ts';
+import type { Ceiling, CollectiveRow, Env, KernelResult, Result, RunRecord } from './result.ts';
 import { checkBlock, emptyCheck, gemmReference, mlpReference, type Check, type Reference } from './verify.ts';
-import { allReducePlan, layoutProblem, squarestOf, stepPlan, type Plan, type Style } from './workloads.ts';
+import { allReducePlan, layoutProblem, squarestOf, stepPlan, type Placement, type Plan, type Style } from './workloads.ts';
 import type { TransportKind } from './transport.ts';
 
 export const kVersion = '0.1.0';
@@ -112,22 +112,35 @@ async function preflight(c: Config, styles: Style[], unitCounts: (number | undef
   }
 }
 
-/** Seeded inputs, shared by both styles so they compute the same thing. */
+/** Yields to the event loop, so long loops on the page's thread never make a long task. */
+const yieldNow = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** Seeded inputs, shared by both styles so they compute the same thing; made in slices between yields. */
 class Inputs {
-  private readonly cache = new Map<string, Float32Array>();
+  private readonly cache = new Map<string, Promise<Float32Array>>();
   constructor(private readonly seed: number) {}
-  get(name: string, rows: number, cols: number): Float32Array {
+  get(name: string, rows: number, cols: number): Promise<Float32Array> {
     let m = this.cache.get(name);
     if (!m) {
       let h = 0;
       for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
       // Weights scaled by 1/√fan-in keep activations of order one through the layers.
-      const scale = name.startsWith('W') ? 1 / Math.sqrt(rows) : 1;
-      m = randomMatrix(rows * cols, streamSeed(this.seed, h), scale);
+      m = fill(rows * cols, streamSeed(this.seed, h), name.startsWith('W') ? 1 / Math.sqrt(rows) : 1);
       this.cache.set(name, m);
     }
     return m;
   }
+}
+
+/** The values of randomMatrix(count, seed, scale), made 256K at a time. */
+async function fill(count: number, seed: number, scale: number): Promise<Float32Array> {
+  const next = mulberry32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    out[i] = (next() * 2 - 1) * scale;
+    if ((i & 0x3ffff) === 0x3ffff) await yieldNow();
+  }
+  return out;
 }
 
 function block(src: Float32Array, ld: number, r0: number, c0: number, rows: number, cols: number): Float32Array<ArrayBuffer> {
@@ -194,7 +207,8 @@ function prefixOp(op: ComputeOp, pre: string): ComputeOp {
   }
 }
 
-async function allocate(d: Deployment, inputs: (name: string, rows: number, cols: number) => Float32Array): Promise<void> {
+/** Allocates every unit's buffers, then fills each input placement (`put` uploads it or has the worker make it). */
+async function allocate(d: Deployment, put: (p: Placement, buf: string, worker: number) => Promise<void>): Promise<void> {
   const perWorker = d.pool.members.map(() => ({}) as Record<string, number>);
   d.plan.program.buffers.forEach((bufs, u) => {
     const w = d.where(u);
@@ -202,11 +216,18 @@ async function allocate(d: Deployment, inputs: (name: string, rows: number, cols
   });
   await d.pool.all('allocating buffers', (api, i) => api.alloc(perWorker[i]!));
   for (const p of d.plan.inputs) {
-    const [rows, cols] = d.plan.matrices[p.matrix]!;
     const w = d.where(p.unit);
-    const data = block(inputs(p.matrix, rows, cols), cols, p.r0, p.c0, p.rows, p.cols);
-    await d.pool.call(w.worker, 'uploading inputs', (api) => api.upload(w.prefix + p.buf, p.off, data));
+    await put(p, w.prefix + p.buf, w.worker);
   }
+}
+
+/** Uploads a placement's block of a seeded input matrix. */
+function uploader(d: Deployment, inputs: Inputs) {
+  return async (p: Placement, buf: string, worker: number): Promise<void> => {
+    const [rows, cols] = d.plan.matrices[p.matrix]!;
+    const data = block(await inputs.get(p.matrix, rows, cols), cols, p.r0, p.c0, p.rows, p.cols);
+    await d.pool.call(worker, 'uploading inputs', (api) => api.upload(buf, p.off, data));
+  };
 }
 
 /** One step on every worker at once; events come back tagged with the unit they ran for. */
@@ -257,12 +278,12 @@ async function reference(c: Config, plan: Plan, inputs: Inputs, units: number): 
   const [m, k] = plan.matrices.A ?? [0, 0];
   if (plan.result === 'C') {
     const n = plan.matrices.B![1];
-    return gemmReference(inputs.get('A', m, k), inputs.get('B', k, n), m, n, k, units);
+    return gemmReference(await inputs.get('A', m, k), await inputs.get('B', k, n), m, n, k, units);
   }
   const F = 4 * c.hidden;
-  const W1 = Array.from({ length: c.layers }, (_, l) => inputs.get(`W1.${l}`, c.hidden, F));
-  const W2 = Array.from({ length: c.layers }, (_, l) => inputs.get(`W2.${l}`, F, c.hidden));
-  return mlpReference(inputs.get('X', c.tokens, c.hidden), W1, W2, c.tokens, c.hidden, units);
+  const W1 = await Promise.all(Array.from({ length: c.layers }, (_, l) => inputs.get(`W1.${l}`, c.hidden, F)));
+  const W2 = await Promise.all(Array.from({ length: c.layers }, (_, l) => inputs.get(`W2.${l}`, F, c.hidden)));
+  return mlpReference(await inputs.get('X', c.tokens, c.hidden), W1, W2, c.tokens, c.hidden, units);
 }
 
 function commPairs(plan: Plan): [number, number][] {
@@ -313,15 +334,12 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
     const d = deploy(plan, style, pool);
     if (style === 'cluster') await pool.link(ctx.transport, commPairs(plan));
     progress('uploading inputs', 0.02);
-    await allocate(d, (name, r, cc) => ctx.inputs.get(name, r, cc));
+    await allocate(d, uploader(d, ctx.inputs));
     for (let i = 0; i < c.warmup; i++) {
       checkStopped(hooks.signal);
       progress(`warm-up ${i + 1}/${c.warmup}`, 0.05);
       await step(d);
     }
-    const samples = Math.min(c.iters, 10);
-    progress('timing kernels alone', 0.1);
-    const calib = await calibrate(d, samples);
     const model = unitModel(c, style, unitCount);
     const iterations: RunRecord['iterations'] = [];
     const replays: ReturnType<typeof emulateStep>[] = [];
@@ -329,10 +347,13 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
     for (let i = 0; i < c.iters; i++) {
       checkStopped(hooks.signal);
       const hiddenBefore = hooks.isHidden();
+      // Each step's kernels are also timed alone right before it, so the emulated and the measured step of an
+      // iteration see the same machine conditions (and a step, not a timing run, leaves the buffers for verification).
+      const calib = await calibrate(d, 1);
       const s = await step(d);
       const hidden = hiddenBefore || hooks.isHidden();
       const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, {
-        compute: (n) => (n.kind === 'compute' ? calib.get(signature(n.op))![i % samples]! : 0),
+        compute: (n) => (n.kind === 'compute' ? calib.get(signature(n.op))![0]! : 0),
         measured: measuredTransfers(d.graph, s.events),
       });
       replays.push(r);
@@ -347,6 +368,7 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       check = await verify(d, await reference(c, plan, ctx.inputs, unitCount));
     }
     const kernelKeys = [...new Set((await pool.all('listing kernels', (api) => api.usedKernels())).flat())].sort();
+    const ledger = await readLedger(pool);
     const kept = iterations.map((it, i) => ({ it, r: replays[i]!, s: measured[i]! })).filter((x) => !x.it.hidden);
     const use = kept.length ? kept : iterations.map((it, i) => ({ it, r: replays[i]!, s: measured[i]! }));
     if (!kept.length) ctx.notes.push(`${style}: every iteration ran while the tab was hidden; statistics use them anyway`);
@@ -387,12 +409,23 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       measuredTimeline: measuredTimelineOf(d.graph, mid.s.events, mid.s.t0),
       iterations,
       kernelKeys,
+      ledger,
       describe: plan.describe,
       emulation: emulationText(style, unitCount, model !== null),
     };
   } finally {
     await pool.close();
   }
+}
+
+/** GPU memory the workers hold at the end of a run, then what is left after freeing it (must be nothing). */
+async function readLedger(pool: Pool): Promise<RunRecord['ledger']> {
+  const held = await pool.all('reading the allocation ledger', (api) => api.ledger());
+  await pool.all('freeing buffers', (api) => api.freeAll());
+  const left = await pool.all('reading the allocation ledger', (api) => api.ledger());
+  const sum = (xs: { buffers: number; bytes: number }[]) =>
+    xs.reduce((a, x) => ({ buffers: a.buffers + x.buffers, bytes: a.bytes + x.bytes }), { buffers: 0, bytes: 0 });
+  return { held: sum(held), leftAfterFree: sum(left), workers: pool.size };
 }
 
 /** The link model as recorded in a run: figures, source, and the time scale s = F_target / F_local. */
@@ -428,7 +461,7 @@ async function runAllReduce(
   style: Style,
   units: number,
   share: [number, number],
-): Promise<{ rows: CollectiveRow[]; record: RunRecord }> {
+): Promise<{ rows: CollectiveRow[]; record: RunRecord; ceiling: Ceiling | null }> {
   const { c, hooks } = ctx;
   const mesh = style === 'wafer' ? (c.tiles ?? squarestOf(units)) : null;
   const n = mesh ? mesh.rows * mesh.cols : units;
@@ -438,8 +471,15 @@ async function runAllReduce(
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : n);
   const rows: CollectiveRow[] = [];
   let last: RunRecord | null = null;
+  let ceiling: Ceiling | null = null;
   try {
     const model = unitModel(c, style, n);
+    if (style === 'cluster' && n > 1) {
+      // The bytes path of one device, measured in this run, bounds what workers sharing this machine can reach.
+      hooks.progress('cluster: measuring the bytes path (readback, upload, reduction)', share[0]);
+      const p = await pool.call(0, 'measuring the bytes path', (api) => api.bytesPath(sizes[sizes.length - 1]!));
+      ceiling = { ...p, workers: n, busbw: 2 / (n * (2 / p.downGBs + 2 / p.upGBs + 1 / p.addGBs)) };
+    }
     for (const [si, bytes] of sizes.entries()) {
       checkStopped(hooks.signal);
       const progress = (what: string, f: number) =>
@@ -450,7 +490,9 @@ async function runAllReduce(
       const d = deploy(plan, style, pool);
       if (style === 'cluster' && si === 0) await pool.link(ctx.transport, commPairs(plan));
       await pool.all('freeing buffers', (api) => api.freeAll());
-      await allocate(d, (name, r, cc) => ctx.inputs.get(name, r, cc));
+      // Every rank's vector is made by its own worker (seeded, integer-valued, rank-dependent).
+      const seeds = Array.from({ length: n }, (_, r) => streamSeed(c.seed + 1000, r));
+      await allocate(d, (p, buf, worker) => pool.call(worker, 'filling inputs', (api) => api.fillIntegers(buf, count, seeds[p.unit]!)));
       for (let i = 0; i < c.warmup; i++) await step(d);
       const samples = Math.min(c.iters, 5);
       const calib = await calibrate(d, samples);
@@ -470,21 +512,13 @@ async function runAllReduce(
         [lastStep, lastReplay] = [s, r];
         progress(`iteration ${i + 1}/${c.iters}`, (i + 1) / (c.iters + 1));
       }
-      // #wrong: refill with rank-dependent integers (exact sums), run once more, count wrong elements.
-      const ints = Array.from({ length: n }, (_, r) => randomIntegers(count, streamSeed(c.seed + 1000, r)));
-      const sum = new Float32Array(count);
-      ints.forEach((v) => v.forEach((x, i) => (sum[i]! += x)));
-      for (const p of plan.inputs) {
-        const w = d.where(p.unit);
-        const v = ints[p.unit]!;
-        await pool.call(w.worker, 'refilling inputs', (api) => api.upload(w.prefix + p.buf, 0, v));
-      }
+      // #wrong: after the timed runs the outputs are checked against the exact sums (integer-valued data), after one
+      // more run; the workers check their own outputs, so the page's thread does no per-element work.
       await step(d);
       let wrong = 0;
       for (const p of plan.outputs) {
         const w = d.where(p.unit);
-        const got = await pool.call(w.worker, 'reading results', (api) => api.download(w.prefix + p.buf, 0, count));
-        for (let i = 0; i < count; i++) if (got[i] !== sum[i]) wrong++;
+        wrong += await pool.call(w.worker, 'counting wrong elements', (api) => api.countWrongSum(w.prefix + p.buf, count, seeds));
       }
       // Reported in the target system's time: the balance-preserving model runs everything s times slower.
       const timeUs = targetUs(model, ctx.localGflops, mean(emus)) ?? mean(emus) * 1e3;
@@ -501,6 +535,7 @@ async function runAllReduce(
         busbw: algbw * factor,
         wrong,
         measuredTimeUs: mean(walls) * 1e3,
+        measuredBusbw: (bytes / (mean(walls) * 1e-3) / 1e9) * factor,
       });
       hooks.partial?.({ collectives: rows } as unknown as Result);
       const emu = summarize(emus);
@@ -532,6 +567,7 @@ async function runAllReduce(
         measuredTimeline: measuredTimelineOf(d.graph, lastStep!.events, lastStep!.t0),
         iterations: walls.map((w, i) => ({ stepMs: w, emulatedStepMs: emus[i]!, hidden: false })),
         kernelKeys: [],
+        ledger: await readLedger(pool),
         describe: `${plan.describe} (largest size of the sweep)`,
         emulation: emulationText(style, n, model !== null),
       };
@@ -539,7 +575,7 @@ async function runAllReduce(
   } finally {
     await pool.close();
   }
-  return { rows, record: last! };
+  return { rows, record: last!, ceiling };
 }
 
 /** Starts one worker on WebGPU; where the worker has none, switches the run to the CPU backend and says why. */
@@ -711,8 +747,9 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     const share: [number, number] = [0.05 + (0.95 * ji) / jobs.length, 0.05 + (0.95 * (ji + 1)) / jobs.length];
     if (c.workload === 'allreduce') {
       const units = u ?? (style === 'wafer' ? tilesOf(c).rows * tilesOf(c).cols : c.shards);
-      const { rows, record } = await runAllReduce(ctx, style, units, share);
+      const { rows, record, ceiling } = await runAllReduce(ctx, style, units, share);
       result.collectives.push(...rows);
+      if (ceiling) result.ceiling = ceiling;
       result.runs.push(record);
     } else {
       result.runs.push(await runStep(ctx, style, u, share));

@@ -94,7 +94,7 @@ export class Kernels {
 
   private async elementwise(
     pass: GPUComputePassEncoder,
-    entry: 'accumulate' | 'copy2d' | 'gelu',
+    entry: 'accumulate' | 'accumulate4' | 'copy2d' | 'gelu',
     buffers: (GPUBuffer | null)[],
     params: number[],
     total: number,
@@ -107,6 +107,9 @@ export class Kernels {
 
   /** dst[offDst + i] += src[offSrc + i] for i < count. */
   add(pass: GPUComputePassEncoder, dst: GPUBuffer, offDst: number, src: GPUBuffer, offSrc: number, count: number): Promise<void> {
+    if (count % 4 === 0 && offDst % 4 === 0 && offSrc % 4 === 0) {
+      return this.elementwise(pass, 'accumulate4', [src, dst], [count / 4, offDst / 4, offSrc / 4, 0, 0, 0, 0, 0], count / 4);
+    }
     return this.elementwise(pass, 'accumulate', [src, dst], [count, offDst, offSrc, 0, 0, 0, 0, 0], count);
   }
 

@@ -118,13 +118,17 @@ async function matmul(c: MatmulCase): Promise<{
 async function elementwise(count: number): Promise<{ addWrong: number; geluMaxErr: number; copyWrong: number }> {
   await init();
   const k = kernels!;
-  const x = randomIntegers(count + 3, 5, 1000);
-  const y = randomIntegers(count + 3, 6, 1000);
-  const [bx, by] = [storage(x), storage(y)];
-  await runPass((pass) => k.add(pass, by, 3, bx, 3, count));
-  const sum = await read(by, count + 3);
   let addWrong = 0;
-  for (let i = 0; i < count + 3; i++) if (sum[i] !== (i < 3 ? y[i] : y[i]! + x[i]!)) addWrong++;
+  // Offset 3 takes the scalar kernel; offset 4 the vec4 one where count is a multiple of 4.
+  for (const off of [3, 4]) {
+    const x = randomIntegers(count + off, 5, 1000);
+    const y = randomIntegers(count + off, 6, 1000);
+    const [bx, by] = [storage(x), storage(y)];
+    await runPass((pass) => k.add(pass, by, off, bx, off, count));
+    const sum = await read(by, count + off);
+    for (let i = 0; i < count + off; i++) if (sum[i] !== (i < off ? y[i] : y[i]! + x[i]!)) addWrong++;
+    [bx, by].forEach((b) => b.destroy());
+  }
   const g = randomMatrix(count, 7, 6);
   const bg = storage(g);
   await runPass((pass) => k.gelu(pass, bg, 0, count));
@@ -144,7 +148,7 @@ async function elementwise(count: number): Promise<{ addWrong: number; geluMaxEr
   let copyWrong = 0;
   for (let r = 0; r < 5; r++) for (let c = 0; c < 7; c++) if (cout[2 + r * 7 + c] !== src[10 + r * 9 + c]) copyWrong++;
   if (cout[0] !== 0 || cout[1] !== 0 || cout[37] !== 0) copyWrong++;
-  [bx, by, bg, bs, bd].forEach((b) => b.destroy());
+  [bg, bs, bd].forEach((b) => b.destroy());
   return { addWrong, geluMaxErr, copyWrong };
 }
 
