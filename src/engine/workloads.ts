@@ -77,6 +77,30 @@ export function squarestOf(units: number): Grid {
   return { rows, cols: units / rows };
 }
 
+/** A checked GEMM plan: C = A·B (M×K by K×N). */
+function gemmPlan(
+  p: Program,
+  [m, n, k]: number[],
+  inputs: Placement[],
+  outputs: Placement[],
+  mesh: Grid | null,
+  collective: Collective,
+  describe: string,
+): Plan {
+  checkProgram(p);
+  return {
+    program: p,
+    matrices: { A: [m!, k!], B: [k!, n!], C: [m!, n!] },
+    inputs,
+    outputs,
+    result: 'C',
+    flops: 2 * m! * n! * k!,
+    mesh,
+    collective,
+    describe,
+  };
+}
+
 /**
  * SUMMA on an R×C mesh: K is cut into lcm(R, C) panels; tile (i, j) owns the A panels b ≡ j (mod C) of its row
  * block and the B panels b ≡ i (mod R) of its column block. At step b the owners broadcast along rows (A) and
@@ -191,18 +215,7 @@ export function summaPlan(m: number, n: number, k: number, g: Grid, multicast: b
       }
     }
   });
-  checkProgram(p);
-  return {
-    program: p,
-    matrices: { A: [m, k], B: [k, n], C: [m, n] },
-    inputs,
-    outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
-    mesh: g,
-    collective: 'ring',
-    describe: `SUMMA on ${R}x${C}, ${L} panel steps`,
-  };
+  return gemmPlan(p, [m, n, k], inputs, outputs, g, 'ring', `SUMMA on ${R}x${C}, ${L} panel steps`);
 }
 
 /** K split across shards: partial C on every shard, then an all-reduce of C (Megatron's row-parallel layer). */
@@ -234,18 +247,7 @@ export function ksplitPlan(m: number, n: number, k: number, shards: number, coll
     });
   }
   allReduce(b, collective, { group: [...Array(shards).keys()], buf: 'C', off: 0, count: m * n, scratch: 'scratch', label: 'all-reduce C' });
-  checkProgram(p);
-  return {
-    program: p,
-    matrices: { A: [m, k], B: [k, n], C: [m, n] },
-    inputs,
-    outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
-    mesh: null,
-    collective,
-    describe: `K split over ${shards} shards, ${collective} all-reduce of C`,
-  };
+  return gemmPlan(p, [m, n, k], inputs, outputs, null, collective, `K split over ${shards} shards, ${collective} all-reduce of C`);
 }
 
 /** A split by rows, B replicated: no communication (the baseline). */
@@ -275,18 +277,7 @@ export function rowsPlan(m: number, n: number, k: number, shards: number): Plan 
       label: 'matmul (row block)',
     });
   }
-  checkProgram(p);
-  return {
-    program: p,
-    matrices: { A: [m, k], B: [k, n], C: [m, n] },
-    inputs,
-    outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
-    mesh: null,
-    collective: 'ring',
-    describe: `A split by rows over ${shards} shards, B replicated`,
-  };
+  return gemmPlan(p, [m, n, k], inputs, outputs, null, 'ring', `A split by rows over ${shards} shards, B replicated`);
 }
 
 /**

@@ -192,34 +192,15 @@ export class Charts {
     axes(g, x, y, 'iteration', 'GFLOP/s (emulated)');
     for (const [key, group] of d3.group(pts, (p) => `${p.mode}${p.shared ? ' (shared)' : ''}`)) {
       const mode = group[0]!.mode;
-      g.append('path')
-        .datum(group)
-        .attr('class', 'series')
-        .attr('fill', 'none')
-        .attr('stroke', kColors[mode]!)
-        .attr('stroke-dasharray', group[0]!.shared ? '4 3' : null)
-        .attr('stroke-width', 2)
-        .attr(
-          'd',
-          d3.line<Point>(
-            (p) => x(p.i),
-            (p) => y(p.gflops),
-          ),
-        );
-      g.selectAll(null)
-        .data(group)
-        .join('circle')
-        .attr('class', 'point')
-        .attr('data-series', key)
-        .attr('cx', (p) => x(p.i))
-        .attr('cy', (p) => y(p.gflops))
-        .attr('r', 3)
-        .attr('fill', (p) => (p.hidden ? 'none' : kColors[p.mode]!))
-        .attr('stroke', kColors[mode]!)
-        .on('mousemove', (ev: MouseEvent, p) =>
-          this.tip(ev, `${key}, iteration ${p.i + 1}: ${fmt(p.gflops)} GFLOP/s${p.hidden ? ' (tab hidden: excluded)' : ''}`),
-        )
-        .on('mouseleave', () => this.untip());
+      this.series(g, group, {
+        x: (p) => x(p.i),
+        y: (p) => y(p.gflops),
+        color: kColors[mode]!,
+        dashed: group[0]!.shared === true,
+        hollow: (p) => p.hidden,
+        key,
+        tip: (p) => `${key}, iteration ${p.i + 1}: ${fmt(p.gflops)} GFLOP/s${p.hidden ? ' (tab hidden: excluded)' : ''}`,
+      });
     }
     const modes = [...new Set(pts.map((p) => p.mode))];
     legend(g, [
@@ -227,6 +208,43 @@ export class Charts {
       ...(this.shared ? [{ label: 'shared (dashed)', color: 'var(--muted)', dashed: true }] : []),
     ]);
     return box;
+  }
+
+  /** One data series: a line through the points, and a point per datum with its tooltip. */
+  private series<T>(
+    g: d3.Selection<SVGGElement, unknown, null, undefined>,
+    data: T[],
+    o: {
+      x: (d: T) => number;
+      y: (d: T) => number;
+      color: string;
+      key: string;
+      tip: (d: T) => string;
+      dashed?: boolean;
+      width?: number;
+      hollow?: (d: T) => boolean;
+    },
+  ): void {
+    g.append('path')
+      .datum(data)
+      .attr('class', 'series')
+      .attr('fill', 'none')
+      .attr('stroke', o.color)
+      .attr('stroke-width', o.width ?? 2)
+      .attr('stroke-dasharray', o.dashed ? '4 3' : null)
+      .attr('d', d3.line<T>(o.x, o.y));
+    g.selectAll(null)
+      .data(data)
+      .join('circle')
+      .attr('class', 'point')
+      .attr('data-series', o.key)
+      .attr('cx', o.x)
+      .attr('cy', o.y)
+      .attr('r', 3)
+      .attr('fill', (d) => (o.hollow?.(d) ? 'none' : o.color))
+      .attr('stroke', o.color)
+      .on('mousemove', (ev: MouseEvent, d) => this.tip(ev, o.tip(d)))
+      .on('mouseleave', () => this.untip());
   }
 
   private split(r: Result): HTMLElement {
@@ -373,35 +391,16 @@ export class Charts {
       const mode = group[0]!.mode;
       for (const metric of ['busbw', 'algbw'] as const) {
         const pts = group.filter((r) => r[metric] > 0);
-        g.append('path')
-          .datum(pts)
-          .attr('class', 'series')
-          .attr('fill', 'none')
-          .attr('stroke', kColors[mode]!)
-          .attr('stroke-width', metric === 'busbw' ? 2 : 1.2)
-          .attr('stroke-dasharray', metric === 'algbw' || group[0]!.shared ? '4 3' : null)
-          .attr(
-            'd',
-            d3.line<(typeof pts)[number]>(
-              (r) => x(r.bytes),
-              (r) => y(r[metric]),
-            ),
-          );
-        g.selectAll(null)
-          .data(pts)
-          .join('circle')
-          .attr('class', 'point')
-          .attr('cx', (r) => x(r.bytes))
-          .attr('cy', (r) => y(r[metric]))
-          .attr('r', 3)
-          .attr('fill', kColors[mode]!)
-          .on('mousemove', (ev: MouseEvent, r) =>
-            this.tip(
-              ev,
-              `${key} ${r.algorithm}, ${r.bytes} B: ${metric} ${fmt(r[metric])} GB/s, time ${fmt(r.timeUs)} µs (emulated), #wrong ${r.wrong}`,
-            ),
-          )
-          .on('mouseleave', () => this.untip());
+        this.series(g, pts, {
+          x: (r) => x(r.bytes),
+          y: (r) => y(r[metric]),
+          color: kColors[mode]!,
+          width: metric === 'busbw' ? 2 : 1.2,
+          dashed: metric === 'algbw' || group[0]!.shared,
+          key: `${key} ${metric}`,
+          tip: (r) =>
+            `${key} ${r.algorithm}, ${r.bytes} B: ${metric} ${fmt(r[metric])} GB/s, time ${fmt(r.timeUs)} µs (emulated), #wrong ${r.wrong}`,
+        });
         series.push({ label: `${key} ${metric}`, color: kColors[mode]!, dashed: metric === 'algbw' });
       }
     }
@@ -433,30 +432,13 @@ export class Charts {
     axes(g, x, y, 'units (tiles or shards)', 'GFLOP/s (emulated)', (v) => String(v));
     for (const [mode, group] of d3.group(pts, (p) => p.mode)) {
       const base = group.find((p) => p.units === 1)?.g ?? group[0]!.g;
-      g.append('path')
-        .datum(group)
-        .attr('fill', 'none')
-        .attr('stroke', kColors[mode]!)
-        .attr('stroke-width', 2)
-        .attr(
-          'd',
-          d3.line<(typeof group)[number]>(
-            (p) => x(p.units),
-            (p) => y(p.g),
-          ),
-        );
-      g.selectAll(null)
-        .data(group)
-        .join('circle')
-        .attr('class', 'point')
-        .attr('cx', (p) => x(p.units))
-        .attr('cy', (p) => y(p.g))
-        .attr('r', 3.5)
-        .attr('fill', kColors[mode]!)
-        .on('mousemove', (ev: MouseEvent, p) =>
-          this.tip(ev, `${mode} ×${p.units}: ${fmt(p.g)} GFLOP/s, efficiency ${fmt((p.g / (base * p.units)) * 100, 3)}%`),
-        )
-        .on('mouseleave', () => this.untip());
+      this.series(g, group, {
+        x: (p) => x(p.units),
+        y: (p) => y(p.g),
+        color: kColors[mode]!,
+        key: mode,
+        tip: (p) => `${mode} ×${p.units}: ${fmt(p.g)} GFLOP/s, efficiency ${fmt((p.g / (base * p.units)) * 100, 3)}%`,
+      });
     }
     legend(g, [
       { label: 'wafer', color: kColors.wafer! },
