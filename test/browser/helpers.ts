@@ -26,7 +26,12 @@ export async function runQuery(page: Page, query: string): Promise<{ result: Res
   }, query);
 }
 
-export function expectVerified(r: Result): void {
+/**
+ * Every run verified, on the backend expected: a WebGPU test must fail, never pass on the CPU fallback, when the
+ * browser has no adapter.
+ */
+export function expectVerified(r: Result, backend: 'webgpu' | 'cpu' = 'webgpu'): void {
+  expect(r.env.backend, 'backend').toBe(backend);
   expect(r.runs.length).toBeGreaterThan(0);
   for (const run of r.runs) {
     expect(run.error ?? null, `${run.mode}`).toBeNull();

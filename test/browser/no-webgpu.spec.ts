@@ -16,7 +16,7 @@ test('no WebGPU: guidance, then a verified run on the CPU backend', async ({ pag
   expect(state).toBe('done');
   expect(result!.env.backend).toBe('cpu');
   expect(result!.env.adapter.description).toMatch(/CPU backend/);
-  expectVerified(result!);
+  expectVerified(result!, 'cpu');
   expect(result!.runs.flatMap((r) => r.kernelKeys)).toContain('cpu/ikj-loop');
   await expect(page.locator('.summary').first()).toContainText('CPU backend');
   const ar = await runQuery(page, 'workload=allreduce&mode=cluster&shards=3&minBytes=1024&maxBytes=4096&iters=2&warmup=0');
