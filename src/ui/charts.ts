@@ -50,8 +50,11 @@ function axes(
   yLabel: string,
   xFmt?: (v: d3.NumberValue) => string,
   yFmt?: (v: d3.NumberValue) => string,
+  /** Explicit x ticks (log axes label only these, so labels never pile up). */
+  xTicks?: number[],
 ): void {
   const xa = d3.axisBottom(x).ticks(6);
+  if (xTicks) xa.tickValues(xTicks);
   if (xFmt) xa.tickFormat(xFmt);
   const ya = d3.axisLeft(y).ticks(5);
   if (yFmt) ya.tickFormat(yFmt);
@@ -70,6 +73,13 @@ function axes(
     .attr('y', -44)
     .attr('text-anchor', 'middle')
     .text(yLabel);
+}
+
+/** At most `max` values, evenly picked, keeping the first and the last. */
+function thin(values: number[], max: number): number[] {
+  if (values.length <= max) return values;
+  const step = (values.length - 1) / (max - 1);
+  return [...new Set(Array.from({ length: max }, (_, i) => values[Math.round(i * step)]!))];
 }
 
 function legend(g: d3.Selection<SVGGElement, unknown, null, undefined>, items: { label: string; color: string; dashed?: boolean }[]): void {
@@ -385,6 +395,10 @@ export class Charts {
       'GB/s',
       (v) => fmtBytes(Number(v)),
       (v) => fmt(Number(v), 2),
+      thin(
+        [...new Set(all.map((r) => r.bytes))].sort((a, b) => a - b),
+        6,
+      ),
     );
     const series: { label: string; color: string; dashed?: boolean }[] = [];
     for (const [key, group] of d3.group(all, (r) => `${r.mode}${r.shared ? ' (shared)' : ''}`)) {
@@ -429,7 +443,7 @@ export class Charts {
       .domain([0, (d3.max(pts, (p) => p.g) ?? 1) * 1.1])
       .nice()
       .range([innerH, 0]);
-    axes(g, x, y, 'units (tiles or shards)', 'GFLOP/s (emulated)', (v) => String(v));
+    axes(g, x, y, 'units (tiles or shards)', 'GFLOP/s (emulated)', (v) => String(v), undefined, [...new Set(pts.map((p) => p.units))]);
     for (const [mode, group] of d3.group(pts, (p) => p.mode)) {
       const base = group.find((p) => p.units === 1)?.g ?? group[0]!.g;
       this.series(g, group, {

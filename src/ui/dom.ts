@@ -27,7 +27,8 @@ export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(digits - 1);
+  if (a >= 1e7 || a < 1e-3) return x.toExponential(digits - 1);
+  if (a >= 10 ** digits) return Math.round(x).toLocaleString('en-US');
   return x.toPrecision(digits).replace(/\.?0+$/, (m) => (m.includes('.') ? '' : m));
 }
 
