@@ -1,6 +1,7 @@
 // What a person sees and shares: charts drawn with data, controls in the URL, shared-result links with overlay,
 // embeds from a second origin (iframe messages and the custom element), and screenshots of the main states.
 
+import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { kAppUrl, kPlainUrl } from '../../playwright.config.ts';
 import { expectVerified, openApp, runQuery } from './helpers.ts';
@@ -34,6 +35,14 @@ test('a small compare run draws every chart with data, and the table', async ({ 
   await expect(page.locator('.summary').first()).toContainText('verified');
   await expect(page.locator('.phase')).toContainText('Done');
   await shot(page, 'compare-done');
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  expect(JSON.parse(await readFile((await json.path())!, 'utf8'))).toMatchObject({ schema: 1, config: { m: 64 } });
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const lines = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
+  expect(lines[0]).toMatch(/^mode,workload,units,/);
+  expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['wafer', 'cluster']);
+  await page.getByRole('button', { name: 'Copy link with result' }).click();
+  await expect(page.locator('section.results')).toHaveAttribute('data-link', /\?.*m=64.*#r=/);
   expect(errors).toEqual([]);
 });
 
