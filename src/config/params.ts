@@ -371,6 +371,3 @@ export function normalizedConfig(c: Config): Record<string, unknown> {
   out.tiles = `${t.rows}x${t.cols}`;
   return out;
 }
-
-/** Formats errors as one line each, for the CLI and the page. */
-export const describeErrors = (errors: ParamError[]): string[] => errors.map((e) => e.message);

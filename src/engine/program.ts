@@ -76,19 +76,6 @@ export const kFloatBytes = 4;
 
 export const isCompute = (op: Op): op is ComputeOp => op.kind !== 'send' && op.kind !== 'recv';
 
-export function opFlops(op: Op): number {
-  switch (op.kind) {
-    case 'matmul':
-      return 2 * op.m * op.n * op.k;
-    case 'add':
-      return op.count;
-    case 'gelu':
-      return 8 * op.count;
-    default:
-      return 0;
-  }
-}
-
 /** The shape that determines a compute op's duration: ops with equal signatures are timed once. */
 export function signature(op: ComputeOp): string {
   switch (op.kind) {

@@ -1,7 +1,7 @@
 // Runs a benchmark configuration end to end: autotune, both execution styles on the same inputs, verification,
 // calibration of kernels alone, the emulated timelines, and the result JSON.
 
-import { normalizedConfig, tilesOf, type Config } from '../config/params.ts';
+import { normalizedConfig, squarest, tilesOf, type Config } from '../config/params.ts';
 import { mulberry32, streamSeed } from '../config/rng.ts';
 import { maxBindingBytes, type Capabilities } from '../gpu/device.ts';
 import { kNaiveKey } from '../gpu/kernels.ts';
@@ -14,7 +14,7 @@ import { Pool } from './pool.ts';
 import { bytesSent, signature, type ComputeOp } from './program.ts';
 import type { Ceiling, CollectiveRow, Env, KernelResult, Result, RunRecord } from './result.ts';
 import { checkBlock, emptyCheck, gemmReference, mlpReference, type Check, type Reference } from './verify.ts';
-import { allReducePlan, layoutProblem, squarestOf, stepPlan, type Placement, type Plan, type Style } from './workloads.ts';
+import { allReducePlan, layoutProblem, stepPlan, type Placement, type Plan, type Style } from './workloads.ts';
 import type { TransportKind } from './transport.ts';
 
 export const kVersion = '0.1.0';
@@ -377,7 +377,7 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
     // The timeline shown is the iteration whose emulated step is the median.
     const mid = use.reduce((best, x) => (Math.abs(x.r.stepMs - emu.median) < Math.abs(best.r.stepMs - emu.median) ? x : best), use[0]!);
     const exposed = median(use.map((x) => x.r.exposedCommMs));
-    const t = style === 'wafer' ? (units ? squarestOf(units) : tilesOf(c)) : null;
+    const t = style === 'wafer' ? (units ? squarest(units) : tilesOf(c)) : null;
     return {
       mode: style,
       workload: c.workload,
@@ -463,7 +463,7 @@ async function runAllReduce(
   share: [number, number],
 ): Promise<{ rows: CollectiveRow[]; record: RunRecord; ceiling: Ceiling | null }> {
   const { c, hooks } = ctx;
-  const mesh = style === 'wafer' ? (c.tiles ?? squarestOf(units)) : null;
+  const mesh = style === 'wafer' ? (c.tiles ?? squarest(units)) : null;
   const n = mesh ? mesh.rows * mesh.cols : units;
   const algorithm = style === 'wafer' ? 'ring' : c.collective;
   const sizes: number[] = [];

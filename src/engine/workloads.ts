@@ -2,7 +2,7 @@
 // row-split GEMM, the Megatron MLP (cluster) and 2D weight-stationary MLP (wafer), and the all-reduce sweep.
 
 import type { Collective, Config, Grid, Strategy } from '../config/params.ts';
-import { gridOf, tilesOf } from '../config/params.ts';
+import { gridOf, squarest, tilesOf } from '../config/params.ts';
 import { Builder, allReduce, chunks, collectiveProblem, scratchFloats } from './collectives.ts';
 import { checkProgram, type Program } from './program.ts';
 
@@ -48,7 +48,7 @@ function emptyProgram(units: number): Program {
 /** Why a workload cannot be laid out as asked, or null. */
 export function layoutProblem(c: Config, style: Style, units?: number): string | null {
   const n = units ?? c.shards;
-  const t = style === 'wafer' ? (units ? squarestOf(units) : tilesOf(c)) : gridOf(c);
+  const t = style === 'wafer' ? (units ? squarest(units) : tilesOf(c)) : gridOf(c);
   if (c.workload === 'gemm') {
     if (style === 'wafer' || c.strategy === 'summa') {
       const L = lcm(t.rows, t.cols);
@@ -69,12 +69,6 @@ export function layoutProblem(c: Config, style: Style, units?: number): string |
     if (problem) return problem;
   }
   return null;
-}
-
-export function squarestOf(units: number): Grid {
-  let rows = Math.floor(Math.sqrt(units));
-  while (units % rows !== 0) rows--;
-  return { rows, cols: units / rows };
 }
 
 /** A checked GEMM plan: C = A·B (M×K by K×N). */
@@ -530,7 +524,7 @@ export function allReducePlan(count: number, units: number, collective: Collecti
 
 /** The plan for a GEMM or MLP step in one style. */
 export function stepPlan(c: Config, style: Style, units?: number): Plan {
-  const tiles = units ? squarestOf(units) : tilesOf(c);
+  const tiles = units ? squarest(units) : tilesOf(c);
   const shards = units ?? c.shards;
   if (c.workload === 'mlp') {
     return style === 'wafer'
@@ -540,6 +534,6 @@ export function stepPlan(c: Config, style: Style, units?: number): Plan {
   if (style === 'wafer') return summaPlan(c.m, c.n, c.k, tiles, true);
   const strategy: Strategy = c.strategy;
   if (strategy === 'rows') return rowsPlan(c.m, c.n, c.k, shards);
-  if (strategy === 'summa') return summaPlan(c.m, c.n, c.k, units ? squarestOf(units) : gridOf(c), false);
+  if (strategy === 'summa') return summaPlan(c.m, c.n, c.k, units ? squarest(units) : gridOf(c), false);
   return ksplitPlan(c.m, c.n, c.k, shards, c.collective);
 }

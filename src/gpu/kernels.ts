@@ -133,11 +133,6 @@ export class Kernels {
     return this.elementwise(pass, 'gelu', [null, buf], [count, off, 0, 0, 0, 0, 0, 0], count);
   }
 
-  /** Keys of every pipeline built so far. */
-  pipelineKeys(): string[] {
-    return [...this.pipelines.keys()];
-  }
-
   dispose(): void {
     for (const { uniform } of this.bindings.values()) uniform.destroy();
     this.bindings.clear();

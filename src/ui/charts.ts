@@ -460,9 +460,4 @@ export class Charts {
     ]);
     return box;
   }
-
-  clearAll(): void {
-    clear(this.el);
-    this.el.append(this.tooltip);
-  }
 }
