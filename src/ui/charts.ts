@@ -4,7 +4,7 @@
 import * as d3 from 'd3';
 import type { Config } from '../config/params.ts';
 import type { Result, RunRecord, TimelineEvent } from '../engine/result.ts';
-import { clear, fmt, fmtBytes, h } from './dom.ts';
+import { fmt, fmtBytes, h } from './dom.ts';
 
 const kW = 640;
 const kH = 240;
