@@ -3,7 +3,8 @@
 
 import { fabricUnit, linkUnit, transferMs, type UnitModel } from '../config/presets.ts';
 import type { Config } from '../config/params.ts';
-import { replay, type Graph, type Node, type Replay } from './graph.ts';
+import { replay, type Graph, type Replay } from './graph.ts';
+import { signature } from './program.ts';
 import type { ExecEvent } from './exec.ts';
 import type { TimelineEvent } from './result.ts';
 import type { Plan, Style } from './workloads.ts';
@@ -41,19 +42,27 @@ export function measuredTransfers(g: Graph, events: ExecEvent[]): Map<number, nu
   return out;
 }
 
-export interface StepInputs {
-  /** Calibrated duration (ms) of each compute node, this sample. */
-  compute: (n: Node) => number;
-  /** Measured transfer durations (ms) of this iteration, used when the model is null. */
-  measured: Map<number, number>;
-}
-
-export function emulateStep(plan: Plan, g: Graph, model: UnitModel | null, localFlops: number, x: StepInputs): Replay {
+/**
+ * One step's emulated timeline: each kernel takes its time measured alone (`alone`: per signature, per sample), and
+ * each transfer the link model's time, or its measured time in `events` when transfers are taken as measured.
+ */
+export function emulateStep(
+  plan: Plan,
+  g: Graph,
+  model: UnitModel | null,
+  localFlops: number,
+  alone: Map<string, number[]>,
+  sample: number,
+  events: ExecEvent[],
+): Replay {
+  const measured = model ? null : measuredTransfers(g, events);
   return replay(g, (n) => {
-    if (n.kind === 'compute') return x.compute(n);
-    if (!model) return x.measured.get(n.id) ?? 0;
-    const h = Math.max(...n.recvs.map((r) => hops(plan, n.unit, r.unit)));
-    return transferMs(model, localFlops, n.bytes, h);
+    if (n.kind === 'compute') {
+      const times = alone.get(signature(n.op))!;
+      return times[sample % times.length]!;
+    }
+    if (!measured) return transferMs(model!, localFlops, n.bytes, Math.max(...n.recvs.map((r) => hops(plan, n.unit, r.unit))));
+    return measured.get(n.id) ?? 0;
   });
 }
 

@@ -51,7 +51,15 @@ export class Pool {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${this.unitName(index)} did not answer within ${this.timeoutMs} ms (${what}); raise it with timeout=`)),
+        () =>
+          reject(
+            Object.assign(
+              new Error(`${this.unitName(index)} did not answer within ${this.timeoutMs} ms (${what}); raise it with timeout=`),
+              {
+                name: 'SilentWorker',
+              },
+            ),
+          ),
         this.timeoutMs,
       );
     });
@@ -59,7 +67,8 @@ export class Pool {
       return await Promise.race([fn(this.members[index]!.api), this.failed, timeout]);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
-      throw new Error(msg.startsWith(this.unitName(index)) || msg === 'stopped' ? msg : `${this.unitName(index)}: ${msg} (during ${what})`);
+      const named = msg.startsWith(this.unitName(index)) || msg === 'stopped' ? msg : `${this.unitName(index)}: ${msg} (during ${what})`;
+      throw Object.assign(new Error(named), { name: (e as Error).name ?? 'Error' });
     } finally {
       clearTimeout(timer);
     }
@@ -71,8 +80,8 @@ export class Pool {
    * then a worker that gave up waiting for a peer.
    */
   all<T>(what: string, fn: (api: Comlink.Remote<WorkerApi>, index: number) => Promise<T>): Promise<T[]> {
-    const silent = (e: Error) => /did not answer within/.test(e.message);
-    const waiting = (e: Error) => /waiting for (a message from|shard \d+ to take)/.test(e.message);
+    const silent = (e: Error) => e.name === 'SilentWorker';
+    const waiting = (e: Error) => e.name === 'PeerTimeout';
     return new Promise<T[]>((resolve, reject) => {
       const out: T[] = [];
       const errors: Error[] = [];

@@ -7,9 +7,9 @@ import { gflopsOf, median, summarize } from '../stats/stats.ts';
 import { autotune, kernelTable } from './autotune.ts';
 import { checkStopped, emulationText, modelInfo, startPool, targetUs, type Context, type RunHooks } from './context.ts';
 import { Inputs, allocate, commPairs, deploy, readLedger, reference, step, uploader, verify, calibrate } from './deploy.ts';
-import { emulateStep, measuredTimelineOf, measuredTransfers, timelineOf, unitModel } from './emulate.ts';
-import { ConfigError, checkLimits, pickTransport, preflight } from './limits.ts';
-import { bytesSent, signature } from './program.ts';
+import { emulateStep, measuredTimelineOf, timelineOf, unitModel } from './emulate.ts';
+import { ConfigError, pickTransport, preflight } from './limits.ts';
+import { bytesSent } from './program.ts';
 import type { Env, Result, RunRecord } from './result.ts';
 import { emptyCheck, type Check } from './verify.ts';
 import { layoutProblem, stepPlan, type Style } from './workloads.ts';
@@ -29,7 +29,6 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
   progress('starting workers', 0);
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : unitCount);
   try {
-    checkLimits(plan, ctx.caps!.limits, style);
     const d = deploy(plan, style, pool);
     if (style === 'cluster') await pool.link(ctx.transport, commPairs(plan));
     progress('uploading inputs', 0.02);
@@ -51,10 +50,7 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       const calib = await calibrate(d, 1);
       const s = await step(d);
       const hidden = hiddenBefore || hooks.isHidden();
-      const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, {
-        compute: (n) => (n.kind === 'compute' ? calib.get(signature(n.op))![0]! : 0),
-        measured: measuredTransfers(d.graph, s.events),
-      });
+      const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, calib, 0, s.events);
       replays.push(r);
       measured.push(s);
       iterations.push({ stepMs: s.wallMs, emulatedStepMs: r.stepMs, hidden });

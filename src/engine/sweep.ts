@@ -6,9 +6,8 @@ import { squarest } from '../config/params.ts';
 import { mean, summarize } from '../stats/stats.ts';
 import { checkStopped, emulationText, modelInfo, startPool, targetUs, type Context } from './context.ts';
 import { allocate, calibrate, commPairs, deploy, readLedger, step } from './deploy.ts';
-import { emulateStep, measuredTimelineOf, measuredTransfers, timelineOf, unitModel } from './emulate.ts';
-import { checkLimits } from './limits.ts';
-import { bytesSent, signature } from './program.ts';
+import { emulateStep, measuredTimelineOf, timelineOf, unitModel } from './emulate.ts';
+import { bytesSent } from './program.ts';
 import type { Ceiling, CollectiveRow, Result, RunRecord } from './result.ts';
 import { allReducePlan, type Style } from './workloads.ts';
 
@@ -27,8 +26,18 @@ export async function runAllReduce(
   for (let s = c.minBytes; s <= c.maxBytes; s *= c.factor) sizes.push(Math.max(4, Math.floor(s / 4) * 4));
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : n);
   const rows: CollectiveRow[] = [];
-  let last: RunRecord | null = null;
   let ceiling: Ceiling | null = null;
+  // Every rank's vector is made by its own worker (seeded, integer-valued, rank-dependent).
+  const seeds = Array.from({ length: n }, (_, r) => streamSeed(c.seed + 1000, r));
+  // The run record describes the largest size: what it needs is kept from the last pass of the loop.
+  let last: {
+    plan: ReturnType<typeof allReducePlan>;
+    d: ReturnType<typeof deploy>;
+    walls: number[];
+    emus: number[];
+    s: Awaited<ReturnType<typeof step>>;
+    r: ReturnType<typeof emulateStep>;
+  } | null = null;
   try {
     const model = unitModel(c, style, n);
     if (style === 'cluster' && n > 1) {
@@ -43,12 +52,9 @@ export async function runAllReduce(
         hooks.progress(`${style}: ${bytes} B ${what}`, share[0] + ((share[1] - share[0]) * (si + f)) / sizes.length);
       const count = bytes / 4;
       const plan = allReducePlan(count, n, algorithm, mesh);
-      checkLimits(plan, ctx.caps!.limits, style);
       const d = deploy(plan, style, pool);
       if (style === 'cluster' && si === 0) await pool.link(ctx.transport, commPairs(plan));
       await pool.all('freeing buffers', (api) => api.freeAll());
-      // Every rank's vector is made by its own worker (seeded, integer-valued, rank-dependent).
-      const seeds = Array.from({ length: n }, (_, r) => streamSeed(c.seed + 1000, r));
       await allocate(d, (p, buf, worker) => pool.call(worker, 'filling inputs', (api) => api.fillIntegers(buf, count, seeds[p.unit]!)));
       for (let i = 0; i < c.warmup; i++) await step(d);
       const samples = Math.min(c.iters, 5);
@@ -60,10 +66,7 @@ export async function runAllReduce(
       for (let i = 0; i < c.iters; i++) {
         checkStopped(hooks.signal);
         const s = await step(d);
-        const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, {
-          compute: (nd) => (nd.kind === 'compute' ? calib.get(signature(nd.op))![i % samples]! : 0),
-          measured: measuredTransfers(d.graph, s.events),
-        });
+        const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, calib, i, s.events);
         walls.push(s.wallMs);
         emus.push(r.stepMs);
         [lastStep, lastReplay] = [s, r];
@@ -95,42 +98,44 @@ export async function runAllReduce(
         measuredBusbw: (bytes / (mean(walls) * 1e-3) / 1e9) * factor,
       });
       hooks.partial?.({ collectives: rows } as unknown as Result);
-      const emu = summarize(emus);
-      last = {
-        mode: style,
-        workload: 'allreduce',
-        devices: n,
-        units: n,
-        tiles: mesh ? `${mesh.rows}x${mesh.cols}` : null,
-        strategy: 'allreduce',
-        collective: algorithm,
-        link: style === 'wafer' ? c.fabric : c.link,
-        linkModel: modelInfo(model, ctx.localGflops),
-        flops: 0,
-        commBytes: Math.max(0, ...bytesSent(plan.program)),
-        verified: rows.every((x) => x.wrong === 0),
-        maxAbsErr: 0,
-        maxRelErr: 0,
-        checked: count * n,
-        stepMs: summarize(walls),
-        emulatedStepMs: emu,
-        targetStepUs: targetUs(model, ctx.localGflops, emu.median),
-        gflops: { median: 0, p10: 0, p90: 0 },
-        computeMs: lastReplay!.computeMs,
-        commMs: lastReplay!.commMs,
-        exposedCommMs: lastReplay!.exposedCommMs,
-        commFraction: emu.median > 0 ? lastReplay!.exposedCommMs / emu.median : 0,
-        timeline: timelineOf(d.graph, lastReplay!),
-        measuredTimeline: measuredTimelineOf(d.graph, lastStep!.events, lastStep!.t0),
-        iterations: walls.map((w, i) => ({ stepMs: w, emulatedStepMs: emus[i]!, hidden: false })),
-        kernelKeys: [],
-        ledger: await readLedger(pool),
-        describe: `${plan.describe} (largest size of the sweep)`,
-        emulation: emulationText(style, n, model !== null),
-      };
+      last = { plan, d, walls, emus, s: lastStep!, r: lastReplay! };
     }
+    const { plan, d, walls, emus, s, r } = last!;
+    const emu = summarize(emus);
+    const record: RunRecord = {
+      mode: style,
+      workload: 'allreduce',
+      devices: n,
+      units: n,
+      tiles: mesh ? `${mesh.rows}x${mesh.cols}` : null,
+      strategy: 'allreduce',
+      collective: algorithm,
+      link: style === 'wafer' ? c.fabric : c.link,
+      linkModel: modelInfo(model, ctx.localGflops),
+      flops: 0,
+      commBytes: Math.max(0, ...bytesSent(plan.program)),
+      verified: rows.every((x) => x.wrong === 0),
+      maxAbsErr: 0,
+      maxRelErr: 0,
+      checked: (plan.program.buffers[0]!.O ?? 0) * n,
+      stepMs: summarize(walls),
+      emulatedStepMs: emu,
+      targetStepUs: targetUs(model, ctx.localGflops, emu.median),
+      gflops: { median: 0, p10: 0, p90: 0 },
+      computeMs: r.computeMs,
+      commMs: r.commMs,
+      exposedCommMs: r.exposedCommMs,
+      commFraction: emu.median > 0 ? r.exposedCommMs / emu.median : 0,
+      timeline: timelineOf(d.graph, r),
+      measuredTimeline: measuredTimelineOf(d.graph, s.events, s.t0),
+      iterations: walls.map((w, i) => ({ stepMs: w, emulatedStepMs: emus[i]!, hidden: false })),
+      kernelKeys: [],
+      ledger: await readLedger(pool),
+      describe: `${plan.describe} (largest size of the sweep)`,
+      emulation: emulationText(style, n, model !== null),
+    };
+    return { rows, record, ceiling };
   } finally {
     await pool.close();
   }
-  return { rows, record: last!, ceiling };
 }

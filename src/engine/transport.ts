@@ -65,11 +65,19 @@ export interface Endpoint {
   close(): void;
 }
 
+/**
+ * A wait for a peer that ran out: named `PeerTimeout` (the name survives the trip to the page), so the page can tell
+ * a worker left waiting apart from the worker that caused it.
+ */
+export function peerTimeout(timeoutMs: number, what: string): Error {
+  return Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`), { name: 'PeerTimeout' });
+}
+
 /** Fails a wait that runs past `timeoutMs`, naming what was awaited. */
 function deadline(timeoutMs: number, what: string): { promise: Promise<never>; cancel(): void } {
   let id: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<never>((_, reject) => {
-    id = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    id = setTimeout(() => reject(peerTimeout(timeoutMs, what)), timeoutMs);
   });
   return { promise, cancel: () => clearTimeout(id) };
 }
@@ -185,7 +193,7 @@ async function waitChange(ctl: Int32Array, index: number, value: number, timeout
   const until = performance.now() + timeoutMs;
   while (Atomics.load(ctl, index) === value) {
     const left = until - performance.now();
-    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (left <= 0) throw peerTimeout(timeoutMs, what);
     const r = Atomics.waitAsync(ctl, index, value, left);
     if (r.async) await r.value;
   }
