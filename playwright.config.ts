@@ -3,10 +3,15 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumPath, kQuietArgs, kWebGpuArgs } from './src/cli/chromium.ts';
 
-export const kDevUrl = 'http://127.0.0.1:5183';
-export const kAppUrl = 'http://127.0.0.1:4174';
+// PW_PORT_BASE moves all three servers (two checkouts can then test side by side without sharing a server).
+const kBase = Number(process.env.PW_PORT_BASE ?? 0);
+const kDevPort = kBase || 5183;
+const kAppPort = kBase ? kBase + 1 : 4174;
+const kPlainPort = kBase ? kBase + 2 : 4175;
+export const kDevUrl = `http://127.0.0.1:${kDevPort}`;
+export const kAppUrl = `http://127.0.0.1:${kAppPort}`;
 /** The built app again on a second origin, without COOP/COEP (a docs site, or a plain static host). */
-export const kPlainUrl = 'http://127.0.0.1:4175';
+export const kPlainUrl = `http://127.0.0.1:${kPlainPort}`;
 
 export default defineConfig({
   testDir: 'test/browser',
@@ -28,21 +33,21 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: 'npx vite --port 5183 --strictPort --logLevel warn',
+      command: `npx vite --port ${kDevPort} --strictPort --logLevel warn`,
       url: `${kDevUrl}/test/browser/harness.html`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },
     {
       command: 'node dist-node/start.js',
-      env: { PORT: '4174' },
+      env: { PORT: String(kAppPort) },
       url: `${kAppUrl}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },
     {
       command: 'node dist-node/start.js',
-      env: { PORT: '4175', ISOLATE: '0' },
+      env: { PORT: String(kPlainPort), ISOLATE: '0' },
       url: `${kPlainUrl}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,

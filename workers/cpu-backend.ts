@@ -5,38 +5,11 @@ import type { Capabilities } from '../src/gpu/device.ts';
 import type { BytesPath, ExecOp, KernelRow } from '../src/engine/exec.ts';
 import type { Backend, TimedOp } from './backend.ts';
 import { randomMatrix } from '../src/config/rng.ts';
+import { kOps, specOf, type MatmulOp } from '../src/ops/index.ts';
 
 export const kCpuKernelKey = 'cpu/ikj-loop';
 
 const now = (): number => performance.timeOrigin + performance.now();
-
-const kSqrt2OverPi = Math.sqrt(2 / Math.PI);
-
-/** C (+)= A·B in i-k-j order (row-major, streaming rows of B). */
-function matmul(
-  a: Float32Array,
-  offA: number,
-  b: Float32Array,
-  offB: number,
-  c: Float32Array,
-  offC: number,
-  m: number,
-  n: number,
-  k: number,
-  acc: boolean,
-): void {
-  const row = new Float32Array(n);
-  for (let i = 0; i < m; i++) {
-    if (acc) row.set(c.subarray(offC + i * n, offC + (i + 1) * n));
-    else row.fill(0);
-    for (let p = 0; p < k; p++) {
-      const av = a[offA + i * k + p]!;
-      const bo = offB + p * n;
-      for (let j = 0; j < n; j++) row[j]! += av * b[bo + j]!;
-    }
-    c.set(row, offC + i * n);
-  }
-}
 
 export class CpuBackend implements Backend {
   private readonly buffers = new Map<string, Float32Array>();
@@ -85,32 +58,12 @@ export class CpuBackend implements Backend {
   async settle(): Promise<void> {}
 
   async run(op: TimedOp): Promise<void> {
-    const b = (n: string) => this.buffer(n);
-    switch (op.kind) {
-      case 'matmul':
-        this.used.add(kCpuKernelKey);
-        return matmul(b(op.a), op.offA, b(op.b), op.offB, b(op.c), op.offC, op.m, op.n, op.k, op.accumulate);
-      case 'add': {
-        const d = b(op.dst);
-        const s = b(op.src);
-        for (let i = 0; i < op.count; i++) d[op.offDst + i]! += s[op.offSrc + i]!;
-        return;
-      }
-      case 'gelu': {
-        const d = b(op.buf);
-        for (let i = op.off; i < op.off + op.count; i++) {
-          const x = d[i]!;
-          d[i] = 0.5 * x * (1 + Math.tanh(kSqrt2OverPi * (x + 0.044715 * x * x * x)));
-        }
-        return;
-      }
-      case 'copy':
-        b(op.dst).set(b(op.src).subarray(op.offSrc, op.offSrc + op.count), op.offDst);
-        return;
-      case 'fabric':
-        for (const d of op.dsts) b(d.buf).set(b(op.src).subarray(op.off, op.off + op.count), d.off);
-        return;
+    if (op.kind === 'fabric') {
+      for (const d of op.dsts) this.buffer(d.buf).set(this.buffer(op.src).subarray(op.off, op.off + op.count), d.off);
+      return;
     }
+    if (op.kind === 'matmul') this.used.add(kCpuKernelKey);
+    specOf(op).cpu(op, (name) => this.buffer(name));
   }
 
   async time(op: TimedOp): Promise<number> {
@@ -131,11 +84,13 @@ export class CpuBackend implements Backend {
     const a = randomMatrix(m * k, 11);
     const b = randomMatrix(k * n, 12);
     const c = new Float32Array(m * n);
-    for (let i = 0; i < warmup; i++) matmul(a, 0, b, 0, c, 0, m, n, k, false);
+    const op: MatmulOp = { kind: 'matmul', a: 'a', offA: 0, b: 'b', offB: 0, c: 'c', offC: 0, m, n, k, accumulate: false, label: 'timing' };
+    const mem = (name: string) => ({ a, b, c })[name as 'a' | 'b' | 'c'];
+    for (let i = 0; i < warmup; i++) kOps.matmul.cpu(op, mem);
     const gf: number[] = [];
     for (let i = 0; i < samples; i++) {
       const t0 = now();
-      matmul(a, 0, b, 0, c, 0, m, n, k, false);
+      kOps.matmul.cpu(op, mem);
       gf.push((2 * m * n * k) / ((now() - t0) * 1e6));
     }
     return [{ key: kCpuKernelKey, family: 'cpu', m, n, k, samples: gf, source: 'wall' }];

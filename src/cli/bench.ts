@@ -1,8 +1,10 @@
-// `npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels]`: runs the benchmark
-// headless in Chromium through the page's automation hooks, and prints tables, the share URL and the JSON.
+// `npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]`: runs the
+// benchmark headless in Chromium through the page's automation hooks, and prints tables (the target projection
+// first), the share URL and the JSON.
 // Exit status: 0 success, 1 verification or run failed, 2 bad arguments or no WebGPU adapter.
 
 import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { parseQuery } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
@@ -10,60 +12,71 @@ import { chromiumPath, kQuietArgs, kWebGpuArgs } from './chromium.ts';
 import { startServer } from './serve.ts';
 import { formatResult } from './tables.ts';
 
-const kUsage = `usage: npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels]
+const kUsage = `usage: npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]
   QUERY     the page's query string, e.g. "workload=gemm&m=512&n=512&k=512&shards=4"
   --json    where to write the result JSON (default bench-result.json)
   --browser a Chromium binary (default $CHROMIUM_PATH or /usr/bin/chromium)
   --timeout seconds before the run is abandoned (default 1800)
-  --kernels add a row per matmul variant (GFLOP/s median, p10, p90)`;
+  --kernels add a row per matmul variant (GFLOP/s median, p10, p90)
+  --base    where the app is hosted, for the printed share link (default http://127.0.0.1:$PORT/, PORT 4173 as npm start)`;
 
-interface Args {
-  query: string;
-  json: string;
-  browser: string;
-  timeoutS: number;
-  kernels: boolean;
-  corrupt: boolean;
-}
+/** Share links longer than this go to a file beside the JSON instead of the terminal. */
+const kMaxPrintedLink = 2000;
 
 function fail(code: number, msg: string): never {
   process.stderr.write(`wafer-bench: ${msg}\n`);
   process.exit(code);
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { query: '', json: 'bench-result.json', browser: chromiumPath(), timeoutS: 1800, kernels: false, corrupt: false };
-  let gotQuery = false;
-  for (let i = 0; i < argv.length; i++) {
-    const x = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) fail(2, `${x} needs a value\n${kUsage}`);
-      return v;
-    };
-    if (x === '--json') a.json = value();
-    else if (x === '--browser') a.browser = value();
-    else if (x === '--timeout') {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v <= 0) fail(2, `--timeout must be a positive number of seconds\n${kUsage}`);
-      a.timeoutS = v;
-    } else if (x === '--kernels') a.kernels = true;
-    // Test-only: corrupts matmul outputs so that the verification path (exit 1) can be checked end to end.
-    else if (x === '--test-corrupt') a.corrupt = true;
-    else if (x === '--help' || x === '-h') {
-      process.stdout.write(kUsage + '\n');
-      process.exit(0);
-    } else if (x.startsWith('--')) fail(2, `unknown option ${x}\n${kUsage}`);
-    else if (gotQuery) fail(2, `only one QUERY may be given; got a second: ${x}\n${kUsage}`);
-    else {
-      a.query = x.replace(/^\?/, '');
-      gotQuery = true;
+function readArgs() {
+  let a;
+  try {
+    a = parseArgs({
+      options: {
+        json: { type: 'string', default: 'bench-result.json' },
+        browser: { type: 'string', default: chromiumPath() },
+        timeout: { type: 'string', default: '1800' },
+        kernels: { type: 'boolean', default: false },
+        base: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        // Test-only: corrupts matmul outputs so that the verification path (exit 1) can be checked end to end.
+        'test-corrupt': { type: 'boolean', default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    fail(2, `${(e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1')}\n${kUsage}`);
+  }
+  if (a.values.help) {
+    process.stdout.write(kUsage + '\n');
+    process.exit(0);
+  }
+  if (a.positionals.length > 1) fail(2, `only one QUERY may be given; got a second: ${a.positionals[1]}\n${kUsage}`);
+  const timeoutS = Number(a.values.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) fail(2, `--timeout must be a positive number of seconds\n${kUsage}`);
+  let base = `http://127.0.0.1:${process.env.PORT ?? 4173}/`;
+  if (a.values.base !== undefined) {
+    try {
+      const u = new URL(a.values.base);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+      base = u.toString();
+    } catch {
+      fail(2, `--base must be an http(s) URL; got ${a.values.base}`);
     }
   }
-  return a;
+  return {
+    query: (a.positionals[0] ?? '').replace(/^\?/, ''),
+    json: a.values.json,
+    browser: a.values.browser,
+    timeoutS,
+    kernels: a.values.kernels,
+    corrupt: a.values['test-corrupt'],
+    base,
+    hosted: a.values.base !== undefined,
+  };
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = readArgs();
 const parsed = parseQuery(args.query);
 for (const n of parsed.notes) process.stderr.write(`note: ${n}\n`);
 if (parsed.errors.length) fail(2, `bad query:\n${parsed.errors.map((e) => `  ${e.message}`).join('\n')}`);
@@ -128,9 +141,21 @@ try {
   const result = outcome.result as Result;
   const share = await page.evaluate(async (r) => globalThis.waferBench.shareLink(r), result);
   process.stdout.write(formatResult(result));
-  const publicUrl = new URL(share);
-  publicUrl.host = '127.0.0.1:4173';
-  process.stdout.write(`\nshare: ${publicUrl.toString()}\n  (open with \`npm start\`; the fragment carries this result)\n`);
+  // The loopback server of this run is gone when the CLI exits: the link points at where the app is hosted.
+  const served_ = new URL(share);
+  const publicUrl = new URL(served_.search + served_.hash, args.base);
+  const hint = args.hosted ? `the app at ${args.base}` : `\`${process.env.PORT ? `PORT=${process.env.PORT} ` : ''}npm start\``;
+  const link = publicUrl.toString();
+  if (link.length > kMaxPrintedLink) {
+    const file = `${args.json.replace(/\.json$/i, '')}.link.txt`;
+    await writeFile(file, link + '\n');
+    const plain = new URL(served_.search, args.base).toString();
+    process.stdout.write(
+      `\nshare: ${plain}\n  (this configuration; the link that carries the result is ${link.length} characters, written to ${file}; open it with ${hint})\n`,
+    );
+  } else {
+    process.stdout.write(`\nshare: ${link}\n  (open it with ${hint}; the fragment carries this result)\n`);
+  }
   await writeFile(args.json, JSON.stringify(result, null, 2));
   process.stderr.write(`result JSON written to ${args.json}\n`);
   const bad = result.runs.filter((r) => !r.verified);

@@ -1,13 +1,24 @@
 // The one place benchmark parameters are defined, parsed, validated and serialized (URL, embed messages, CLI).
+// Lists of names come from the registries (hardware presets, collectives), so a new entry needs no edit here.
+
+import { kAlgorithmNames } from '../collectives/index.ts';
+import { kFabricPresets } from '../model/hardware/fabrics.ts';
+import { kGpuPresets, kPrecisions } from '../model/hardware/gpus.ts';
+import { kLinkPresets } from '../model/hardware/links.ts';
 
 export const kModes = Object.freeze(['compare', 'wafer', 'cluster'] as const);
 export const kWorkloads = Object.freeze(['gemm', 'mlp', 'allreduce'] as const);
 export const kStrategies = Object.freeze(['ksplit', 'rows', 'summa'] as const);
-export const kCollectives = Object.freeze(['ring', 'rhd', 'direct'] as const);
+export const kCollectives = kAlgorithmNames;
 export const kTransports = Object.freeze(['auto', 'sab', 'message'] as const);
-export const kLinks = Object.freeze(['measured', 'nvlink4', 'ib-ndr', 'pcie5', 'eth100g', 'mi300x-if', 'tpu-v5p-ici', 'custom'] as const);
-export const kFabrics = Object.freeze(['measured', 'wse3', 'custom'] as const);
-export const kSweeps = Object.freeze(['none', 'shards'] as const);
+export const kLinkPresetNames = Object.freeze(Object.keys(kLinkPresets) as (keyof typeof kLinkPresets)[]);
+export const kLinks = Object.freeze(['measured', ...kLinkPresetNames, 'custom'] as const);
+export const kFabrics = Object.freeze(['measured', ...(Object.keys(kFabricPresets) as (keyof typeof kFabricPresets)[]), 'custom'] as const);
+export const kGpus = Object.freeze([...(Object.keys(kGpuPresets) as (keyof typeof kGpuPresets)[]), 'custom'] as const);
+export const kSweeps = Object.freeze(['none', 'shards', 'size'] as const);
+export const kOutputs = Object.freeze(['sharded', 'replicated'] as const);
+export const kEquals = Object.freeze(['units', 'power', 'peak'] as const);
+export { kPrecisions };
 export const kDtypes = Object.freeze(['f32', 'f16'] as const);
 
 export type Mode = (typeof kModes)[number];
@@ -17,6 +28,10 @@ export type Collective = (typeof kCollectives)[number];
 export type Transport = (typeof kTransports)[number];
 export type LinkName = (typeof kLinks)[number];
 export type FabricName = (typeof kFabrics)[number];
+export type GpuName = (typeof kGpus)[number];
+export type Output = (typeof kOutputs)[number];
+export type Equal = (typeof kEquals)[number];
+export type Precision = (typeof kPrecisions)[number];
 
 /** A mesh or device grid: rows × cols. */
 export interface Grid {
@@ -37,11 +52,24 @@ export interface Config {
   grid: Grid | null; // null: squarest for `shards`
   tiles: Grid | null; // null: squarest for `shards`
   strategy: Strategy;
+  /** Where the output must end, the same on both sides. */
+  output: Output;
+  /** The target's precision: its dense peak and bytes per element on the wire and in memory. */
+  precision: Precision;
+  /** The cluster's unit; null: the one the link usually joins. */
+  gpu: GpuName | null;
+  gpusPerNode: number;
+  /** The link between nodes. */
+  scaleout: Exclude<LinkName, 'measured' | 'custom'>;
+  /** How compare sizes the two sides. */
+  equal: Equal;
   collective: Collective;
   transport: Transport;
   link: LinkName;
   fabric: FabricName;
   alpha: number | null; // µs
+  /** Custom link: latency charged once per collective, µs (0 when absent). */
+  base: number | null;
   gbps: number | null; // GB/s per direction
   tflops: number | null; // TFLOP/s
   minBytes: number;
@@ -73,6 +101,9 @@ export interface Parsed {
 }
 
 export const kMaxDim = 1 << 16;
+/** Units a projection accepts on either side; a local run emulates at most kMaxLocalUnits. */
+export const kMaxUnits = 4096;
+export const kMaxLocalUnits = 16;
 
 export function defaultConfig(): Config {
   return {
@@ -88,11 +119,18 @@ export function defaultConfig(): Config {
     grid: null,
     tiles: null,
     strategy: 'ksplit',
+    output: 'sharded',
+    precision: 'bf16',
+    gpu: null,
+    gpusPerNode: 8,
+    scaleout: 'ib-ndr',
+    equal: 'units',
     collective: 'ring',
     transport: 'auto',
     link: 'nvlink4',
     fabric: 'wse3',
     alpha: null,
+    base: null,
     gbps: null,
     tflops: null,
     minBytes: 1024,
@@ -167,7 +205,7 @@ const gridSpec: Spec<Key> = {
   parse(raw) {
     const m = /^(\d{1,2})x(\d{1,2})$/i.exec(raw.trim());
     const g = m ? { rows: Number(m[1]), cols: Number(m[2]) } : null;
-    if (!g || g.rows < 1 || g.cols < 1 || g.rows * g.cols > 64) throw new Error('must be RxC with R·C from 1 to 64, e.g. 2x2');
+    if (!g || g.rows < 1 || g.cols < 1 || g.rows > 64 || g.cols > 64) throw new Error('must be RxC with R and C from 1 to 64, e.g. 2x2');
     return g as never;
   },
   format: (v) => (v ? `${(v as Grid).rows}x${(v as Grid).cols}` : ''),
@@ -182,19 +220,26 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   tokens: intSpec(1, kMaxDim) as Spec<'tokens'>,
   hidden: intSpec(1, kMaxDim) as Spec<'hidden'>,
   layers: intSpec(1, 64) as Spec<'layers'>,
-  shards: intSpec(1, 16) as Spec<'shards'>,
+  shards: intSpec(1, kMaxUnits) as Spec<'shards'>,
   grid: gridSpec as Spec<'grid'>,
   tiles: gridSpec as Spec<'tiles'>,
   strategy: enumSpec(kStrategies) as Spec<'strategy'>,
+  output: enumSpec(kOutputs) as Spec<'output'>,
+  precision: enumSpec(kPrecisions) as Spec<'precision'>,
+  gpu: enumSpec(kGpus) as Spec<'gpu'>,
+  gpusPerNode: intSpec(1, 64) as Spec<'gpusPerNode'>,
+  scaleout: enumSpec(kLinkPresetNames) as Spec<'scaleout'>,
+  equal: enumSpec(kEquals) as Spec<'equal'>,
   collective: enumSpec(kCollectives) as Spec<'collective'>,
   transport: enumSpec(kTransports) as Spec<'transport'>,
   link: enumSpec(kLinks) as Spec<'link'>,
   fabric: enumSpec(kFabrics) as Spec<'fabric'>,
   alpha: optNumberSpec(0, 1e6, 'µs') as Spec<'alpha'>,
+  base: optNumberSpec(0, 1e6, 'µs') as Spec<'base'>,
   gbps: optNumberSpec(1e-3, 1e7, 'GB/s per direction') as Spec<'gbps'>,
   tflops: optNumberSpec(1e-6, 1e7, 'TFLOP/s') as Spec<'tflops'>,
-  minBytes: intSpec(4, 1 << 30) as Spec<'minBytes'>,
-  maxBytes: intSpec(4, 1 << 30) as Spec<'maxBytes'>,
+  minBytes: intSpec(4, 2 ** 34) as Spec<'minBytes'>,
+  maxBytes: intSpec(4, 2 ** 34) as Spec<'maxBytes'>,
   factor: intSpec(2, 1024) as Spec<'factor'>,
   sweep: enumSpec(kSweeps) as Spec<'sweep'>,
   iters: intSpec(1, 10_000) as Spec<'iters'>,
@@ -300,6 +345,22 @@ function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): voi
     c.minBytes = d.minBytes;
     c.maxBytes = d.maxBytes;
   }
+  if (c.collective === 'nvls' && (c.link === 'measured' || c.link === 'custom' || !kLinkPresets[c.link].nvls || c.shards > c.gpusPerNode)) {
+    errors.push({
+      param: 'collective',
+      value: 'nvls',
+      message: `collective=nvls needs a switch that reduces (link=nvlink4) inside one node (shards ≤ gpusPerNode); using ring`,
+    });
+    c.collective = d.collective;
+  }
+  if (c.gpu === 'custom' && c.tflops === null) {
+    errors.push({
+      param: 'gpu',
+      value: 'custom',
+      message: 'gpu=custom needs tflops (dense TFLOP/s at the target precision); using the default',
+    });
+    c.gpu = d.gpu;
+  }
   if (c.link === 'custom' && (c.alpha === null || c.gbps === null || c.tflops === null)) {
     errors.push({
       param: 'link',
@@ -313,7 +374,7 @@ function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): voi
       param: 'fabric',
       value: 'custom',
       message:
-        'fabric=custom needs alpha (µs), gbps (GB/s per direction per tile edge) and tflops (TFLOP/s for the whole wafer); using wse3',
+        'fabric=custom needs alpha (µs per core hop), gbps (GB/s per core link per direction) and tflops (TFLOP/s for the whole wafer); using wse3',
     });
     c.fabric = d.fabric;
   }
@@ -325,7 +386,6 @@ function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): voi
     });
     c.grid = null;
   }
-  if (c.tiles && c.tiles.rows * c.tiles.cols > 64) c.tiles = null;
   if (c.dtype === 'f16') {
     errors.push({ param: 'dtype', value: 'f16', message: 'dtype=f16 is not available in this version; using f32' });
     c.dtype = 'f32';

@@ -1,46 +1,16 @@
-// A plan bound to workers: buffers allocated and filled, one step run on every worker, kernels timed alone,
-// outputs verified against the CPU reference, and the allocation ledger read back.
+// A plan bound to workers: the logical program lowered to point-to-point ops, buffers allocated and filled, one
+// step run on every worker, kernels timed alone, outputs verified, and the allocation ledger read back.
 
-import { mulberry32, streamSeed } from '../config/rng.ts';
-import type { Config } from '../config/params.ts';
 import type { ExecEvent, ExecOp } from './exec.ts';
-import { buildGraph, clusterResources, meshResources, type Graph } from './graph.ts';
+import { buildGraph, type Graph } from './graph.ts';
 import type { Pool } from './pool.ts';
-import { signature, type ComputeOp } from './program.ts';
+import { isCompute, lower, signature, type ComputeOp, type Op, type Program } from './program.ts';
 import type { RunRecord } from './result.ts';
-import { checkBlock, emptyCheck, gemmReference, mlpReference, type Check, type Reference } from './verify.ts';
-import type { Placement, Plan, Style } from './workloads.ts';
+import { checkBlock, emptyCheck, type Check, type Reference } from './verify.ts';
+import type { Inputs } from './inputs.ts';
+import type { Placement, Plan, Style } from '../workloads/plan.ts';
 
-/** Yields to the event loop, so long loops on the page's thread never make a long task. */
-const yieldNow = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
-/** Seeded inputs, shared by both styles so they compute the same thing; made in slices between yields. */
-export class Inputs {
-  private readonly cache = new Map<string, Promise<Float32Array>>();
-  constructor(private readonly seed: number) {}
-  get(name: string, rows: number, cols: number): Promise<Float32Array> {
-    let m = this.cache.get(name);
-    if (!m) {
-      let h = 0;
-      for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
-      // Weights scaled by 1/√fan-in keep activations of order one through the layers.
-      m = fill(rows * cols, streamSeed(this.seed, h), name.startsWith('W') ? 1 / Math.sqrt(rows) : 1);
-      this.cache.set(name, m);
-    }
-    return m;
-  }
-}
-
-/** The values of randomMatrix(count, seed, scale), made 256K at a time. */
-async function fill(count: number, seed: number, scale: number): Promise<Float32Array> {
-  const next = mulberry32(seed);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    out[i] = (next() * 2 - 1) * scale;
-    if ((i & 0x3ffff) === 0x3ffff) await yieldNow();
-  }
-  return out;
-}
+export { Inputs } from './inputs.ts';
 
 export function block(src: Float32Array, ld: number, r0: number, c0: number, rows: number, cols: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(rows * cols);
@@ -48,10 +18,16 @@ export function block(src: Float32Array, ld: number, r0: number, c0: number, row
   return out;
 }
 
-/** A plan bound to workers: where each unit's buffers live and the op lists each worker runs. */
+/** A plan bound to workers: where each unit's buffers live, the op lists each worker runs, and both graphs. */
 export interface Deployment {
   plan: Plan;
+  /** The lowered program the workers run, and its graph (execution order, measured timelines). */
+  lowered: Program;
   graph: Graph;
+  /** The graph of the logical program (the emulated and target replays). */
+  logical: Graph;
+  /** For each node of the lowered graph, the logical node it belongs to. */
+  toLogical: number[];
   style: Style;
   pool: Pool;
   /** Worker index and buffer name prefix of each unit. */
@@ -59,8 +35,26 @@ export interface Deployment {
   lists: ExecOp[][];
 }
 
-export function deploy(plan: Plan, style: Style, pool: Pool): Deployment {
-  const graph = buildGraph(plan.program, plan.mesh ? meshResources(plan.mesh.cols) : clusterResources);
+/** Maps the lowered graph's nodes to the logical graph's: compute ops are shared, the rest by collective id. */
+function logicalOf(graph: Graph, logical: Graph): number[] {
+  const byOp = new Map<object, number>();
+  const byColl = new Map<number, number>();
+  for (const n of logical.nodes) {
+    if (n.kind === 'compute') byOp.set(n.op, n.id);
+    else if (n.kind === 'collective') byColl.set(n.op.id, n.id);
+  }
+  return graph.nodes.map((n) => {
+    if (n.kind === 'compute') return byOp.get(n.op) ?? byColl.get((n.op as { coll?: number }).coll ?? -1) ?? -1;
+    if (n.kind === 'comm') return byColl.get(n.send.coll ?? -1) ?? -1;
+    return -1;
+  });
+}
+
+export function deploy(plan: Plan, pool: Pool): Deployment {
+  const style = plan.layout.style;
+  const lowered = lower(plan.program, plan.layout.multicast);
+  const graph = buildGraph(lowered);
+  const logical = buildGraph(plan.program);
   const where = style === 'wafer' ? (u: number) => ({ worker: 0, prefix: `${u}/` }) : (u: number) => ({ worker: u, prefix: '' });
   let lists: ExecOp[][];
   if (style === 'wafer') {
@@ -69,6 +63,7 @@ export function deploy(plan: Plan, style: Style, pool: Pool): Deployment {
       const n = graph.nodes[id]!;
       const pre = `${n.unit}/`;
       if (n.kind === 'compute') return { ...prefixOp(n.op, pre), node: id };
+      if (n.kind !== 'comm') throw new Error('a lowered program has no collectives');
       return {
         kind: 'fabric',
         src: pre + n.send.buf,
@@ -84,14 +79,14 @@ export function deploy(plan: Plan, style: Style, pool: Pool): Deployment {
     const nodeOf = new Map<object, number>();
     graph.nodes.forEach((n) => {
       if (n.kind === 'compute') nodeOf.set(n.op, n.id);
-      else {
+      else if (n.kind === 'comm') {
         nodeOf.set(n.send, n.id);
         n.recvs.forEach((r) => nodeOf.set(r.op, n.id));
       }
     });
-    lists = plan.program.ops.map((ops) => ops.map((op) => ({ ...op, node: nodeOf.get(op)! })));
+    lists = lowered.ops.map((ops) => ops.map((op: Op) => ({ ...(op as Exclude<Op, { kind: 'collective' }>), node: nodeOf.get(op)! })));
   }
-  return { plan, graph, style, pool, where, lists };
+  return { plan, lowered, graph, logical, toLogical: logicalOf(graph, logical), style, pool, where, lists };
 }
 
 export function prefixOp(op: ComputeOp, pre: string): ComputeOp {
@@ -138,13 +133,13 @@ export async function step(d: Deployment): Promise<{ wallMs: number; t0: number;
   return { wallMs, t0, events };
 }
 
-/** Times every distinct compute op alone (one worker at a time), `samples` times. */
+/** Times every distinct compute op of the logical program alone (one worker at a time), `samples` times. */
 export async function calibrate(d: Deployment, samples: number): Promise<Map<string, number[]>> {
   const bySig = new Map<string, { worker: number; op: ExecOp }>();
   d.lists.forEach((list, worker) => {
     for (const op of list) {
-      if (op.kind === 'send' || op.kind === 'recv' || op.kind === 'fabric') continue;
-      const sig = signature(op);
+      if (!isCompute(op as Op) || (op as { coll?: number }).coll !== undefined) continue;
+      const sig = signature(op as ComputeOp);
       if (!bySig.has(sig)) bySig.set(sig, { worker, op });
     }
   });
@@ -173,21 +168,10 @@ export async function verify(d: Deployment, ref: Reference): Promise<Check> {
   return check;
 }
 
-export async function reference(c: Config, plan: Plan, inputs: Inputs, units: number): Promise<Reference> {
-  const [m, k] = plan.matrices.A ?? [0, 0];
-  if (plan.result === 'C') {
-    const n = plan.matrices.B![1];
-    return gemmReference(await inputs.get('A', m, k), await inputs.get('B', k, n), m, n, k, units);
-  }
-  const F = 4 * c.hidden;
-  const W1 = await Promise.all(Array.from({ length: c.layers }, (_, l) => inputs.get(`W1.${l}`, c.hidden, F)));
-  const W2 = await Promise.all(Array.from({ length: c.layers }, (_, l) => inputs.get(`W2.${l}`, F, c.hidden)));
-  return mlpReference(await inputs.get('X', c.tokens, c.hidden), W1, W2, c.tokens, c.hidden, units);
-}
-
-export function commPairs(plan: Plan): [number, number][] {
+/** Pairs of units that exchange messages in the lowered program. */
+export function commPairs(d: Deployment): [number, number][] {
   const out: [number, number][] = [];
-  plan.program.ops.forEach((ops, u) => ops.forEach((op) => op.kind === 'send' && op.to.forEach((t) => out.push([u, t]))));
+  for (const n of d.graph.nodes) if (n.kind === 'comm') for (const r of n.recvs) out.push([n.unit, r.unit]);
   return out;
 }
 

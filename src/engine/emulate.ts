@@ -1,81 +1,74 @@
-// From one step's measurements to its emulated timeline: kernel durations measured alone, transfer durations from
-// the link model (or as measured), replayed over the step's dependency graph.
+// "Your GPU as the unit": one step's logical graph replayed with each kernel as measured alone on this adapter and
+// each collective at the target's time scaled by s = F_target / F_local (the target's balance of compute to
+// communication), or as measured here with link=measured. And the timelines of that replay and of the wall clock.
 
-import { fabricUnit, linkUnit, transferMs, type UnitModel } from '../config/presets.ts';
 import type { Config } from '../config/params.ts';
-import { replay, type Graph, type Replay } from './graph.ts';
-import { signature } from './program.ts';
+import type { Target } from '../model/target.ts';
+import type { Style } from '../workloads/plan.ts';
+import type { Deployment } from './deploy.ts';
 import type { ExecEvent } from './exec.ts';
-import type { TimelineEvent } from './result.ts';
-import type { Plan, Style } from './workloads.ts';
+import { isComm, unitsOf, type Graph } from './graph.ts';
+import { signature } from './program.ts';
+import { replay, type Replay } from './replay.ts';
+import type { RunRecord, TimelineEvent } from './result.ts';
 
-/** The unit model for a style, or null when transfers are taken as measured. */
-export function unitModel(c: Config, style: Style, units: number): UnitModel | null {
-  const custom = { alpha: c.alpha, gbps: c.gbps, tflops: c.tflops };
-  return style === 'wafer' ? fabricUnit(c.fabric, units, custom) : linkUnit(c.link, custom);
-}
+/** Whether a side's communication is priced by its target model here (or taken as measured). */
+export const modelled = (c: Config, style: Style): boolean => (style === 'wafer' ? c.fabric !== 'measured' : c.link !== 'measured');
 
-/** Mesh hops between two tiles (Manhattan distance); 1 between shards (switched or neighbouring links). */
-export function hops(plan: Plan, from: number, to: number): number {
-  if (!plan.mesh) return 1;
-  const C = plan.mesh.cols;
-  return Math.abs(Math.floor(from / C) - Math.floor(to / C)) + Math.abs((from % C) - (to % C));
-}
+/** s = F_target / F_local: how much slower this adapter is than one target unit. */
+export const timeScale = (target: Target, localFlops: number): number => (target.peakTflops * 1e12) / target.units / localFlops;
 
-/** Measured duration of each transfer node in one iteration: data handed off by the sender to data in place. */
-export function measuredTransfers(g: Graph, events: ExecEvent[]): Map<number, number> {
-  const byNode = new Map<number, ExecEvent[]>();
+/** The measured time of each logical collective in one step: from its first lowered op's start to its last one's end. */
+export function measuredCollectives(d: Deployment, events: ExecEvent[]): Map<number, number> {
+  const span = new Map<number, [number, number]>();
   for (const e of events) {
-    const l = byNode.get(e.node) ?? [];
-    l.push(e);
-    byNode.set(e.node, l);
+    const id = d.toLogical[e.node] ?? -1;
+    if (id < 0 || d.logical.nodes[id]!.kind !== 'collective') continue;
+    const s = span.get(id);
+    span.set(id, s ? [Math.min(s[0], e.start), Math.max(s[1], e.end)] : [e.start, e.end]);
   }
-  const out = new Map<number, number>();
-  for (const n of g.nodes) {
-    if (n.kind !== 'comm') continue;
-    const evs = byNode.get(n.id) ?? [];
-    if (!evs.length) continue;
-    const start = Math.min(...evs.map((e) => e.start));
-    const end = Math.max(...evs.map((e) => e.end));
-    out.set(n.id, end - start);
-  }
-  return out;
+  return new Map([...span].map(([id, [a, b]]) => [id, b - a]));
 }
 
 /**
- * One step's emulated timeline: each kernel takes its time measured alone (`alone`: per signature, per sample), and
- * each transfer the link model's time, or its measured time in `events` when transfers are taken as measured.
+ * One step's "your GPU as the unit" timeline (ms): kernels take their time measured alone (`alone`: per signature,
+ * per sample); collectives the target's time × s, or their measured time when `target` is null.
  */
 export function emulateStep(
-  plan: Plan,
-  g: Graph,
-  model: UnitModel | null,
-  localFlops: number,
+  d: Deployment,
+  target: Target | null,
+  scale: number,
   alone: Map<string, number[]>,
   sample: number,
   events: ExecEvent[],
 ): Replay {
-  const measured = model ? null : measuredTransfers(g, events);
-  return replay(g, (n) => {
+  const measured = target ? null : measuredCollectives(d, events);
+  return replay(d.logical, (n) => {
     if (n.kind === 'compute') {
       const times = alone.get(signature(n.op))!;
-      return times[sample % times.length]!;
+      return { dur: times[sample % times.length]!, resources: [`cu${n.unit}`] };
     }
-    if (!measured) return transferMs(model!, localFlops, n.bytes, Math.max(...n.recvs.map((r) => hops(plan, n.unit, r.unit))));
-    return measured.get(n.id) ?? 0;
+    if (n.kind !== 'collective') throw new Error('a logical program has no point-to-point transfers');
+    if (!measured) {
+      const c = target!.collective(n.op);
+      return { dur: (scale * c.us) / 1e3, resources: c.resources };
+    }
+    return { dur: measured.get(n.id) ?? 0, resources: n.op.group.map((u) => `port${u}`) };
   });
 }
 
-/** The emulated timeline as events: one per compute node, one per transfer (on the sender's lane). */
+/** A replay as timeline events: one per unit of every node. */
 export function timelineOf(g: Graph, r: Replay): TimelineEvent[] {
-  return g.nodes.map((n) => ({
-    device: n.unit,
-    kind: n.kind,
-    label: n.kind === 'compute' ? n.op.label : `${n.send.label} → ${n.recvs.map((x) => x.unit).join(',')}`,
-    start: r.nodes[n.id]!.start,
-    dur: r.nodes[n.id]!.dur,
-    bytes: n.kind === 'comm' ? n.bytes : 0,
-  }));
+  return g.nodes.flatMap((n) =>
+    unitsOf(n).map((u) => ({
+      device: u,
+      kind: isComm(n) ? ('comm' as const) : ('compute' as const),
+      label: n.kind === 'comm' ? n.send.label : n.op.label,
+      start: r.nodes[n.id]!.start,
+      dur: r.nodes[n.id]!.dur,
+      bytes: n.kind === 'collective' ? n.op.count * 4 : n.kind === 'comm' ? n.bytes : 0,
+    })),
+  );
 }
 
 /** The measured timeline as events, relative to the iteration's start. */
@@ -84,11 +77,25 @@ export function measuredTimelineOf(g: Graph, events: (ExecEvent & { unit: number
     const n = g.nodes[e.node]!;
     return {
       device: e.unit,
-      kind: n.kind,
-      label: n.kind === 'compute' ? n.op.label : n.send.label,
+      kind: isComm(n) ? 'comm' : 'compute',
+      label: n.kind === 'comm' ? n.send.label : n.op.label,
       start: e.start - t0,
       dur: e.end - e.start,
       bytes: n.kind === 'comm' ? n.bytes : 0,
     };
   });
+}
+
+/** The your-GPU view's model as a run records it. */
+export function modelInfo(target: Target | null, scale: number): RunRecord['linkModel'] {
+  if (!target) return null;
+  return { label: target.describe, source: 'the target model (see target.assumptions)', scale, gbps: null, alphaUs: null };
+}
+
+export function emulationText(style: Style, units: number, priced: boolean): string {
+  const what = style === 'wafer' ? `${units} tiles of one wafer-scale device` : `${units} devices like this one`;
+  const links = priced
+    ? "collectives at the target's time × s (the target's balance of compute to communication)"
+    : 'collectives as measured here';
+  return `your GPU as the unit: ${what}, each kernel timed alone on this adapter, ${links}; not the wall time of workers sharing this GPU`;
 }

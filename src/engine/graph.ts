@@ -1,6 +1,8 @@
-// The step's dependency graph: compute nodes per unit and one transfer node per send (covering all its receivers).
+// The step's dependency graph: a compute node per kernel, a transfer node per send (covering all its receivers) in
+// a lowered program, and a collective node per logical collective (covering all its members) in a logical one.
 
-import { isCompute, kFloatBytes, localDeps, type ComputeOp, type Program, type RecvOp, type SendOp } from './program.ts';
+import { isCompute, localDeps, type CollectiveOp, type ComputeOp, type Program, type RecvOp, type SendOp } from './program.ts';
+import { kFloatBytes } from './program.ts';
 
 export interface ComputeNode {
   id: number;
@@ -8,7 +10,6 @@ export interface ComputeNode {
   unit: number;
   op: ComputeOp;
   deps: number[];
-  resources: string[];
 }
 
 export interface TransferNode {
@@ -19,10 +20,17 @@ export interface TransferNode {
   recvs: { unit: number; op: RecvOp }[];
   bytes: number;
   deps: number[];
-  resources: string[];
 }
 
-export type Node = ComputeNode | TransferNode;
+export interface CollectiveNode {
+  id: number;
+  kind: 'collective';
+  unit: number; // the first member
+  op: CollectiveOp;
+  deps: number[];
+}
+
+export type Node = ComputeNode | TransferNode | CollectiveNode;
 
 export interface Graph {
   nodes: Node[];
@@ -30,23 +38,18 @@ export interface Graph {
   order: number[];
 }
 
-/** Link resources a transfer occupies; the wafer's fabric has one per tile per mesh axis and direction. */
-export type ResourceFn = (from: number, to: number[]) => string[];
+export const isComm = (n: Node): n is TransferNode | CollectiveNode => n.kind !== 'compute';
 
-export const clusterResources: ResourceFn = (from, to) => [`tx${from}`, ...to.map((t) => `rx${t}`)];
+/** The units a node runs on. */
+export const unitsOf = (n: Node): number[] =>
+  n.kind === 'collective' ? n.op.group : n.kind === 'comm' ? [n.unit, ...n.recvs.map((r) => r.unit)] : [n.unit];
 
-export function meshResources(cols: number): ResourceFn {
-  return (from, to) => {
-    const axis = to.every((t) => Math.floor(t / cols) === Math.floor(from / cols)) ? 'row' : 'col';
-    return [`tx${from}${axis}`, ...to.map((t) => `rx${t}${axis}`)];
-  };
-}
-
-export function buildGraph(p: Program, resourcesOf: ResourceFn): Graph {
+export function buildGraph(p: Program): Graph {
   const nodes: Node[] = [];
-  // opNode[u][i] → node id; sends and their recvs share the transfer node.
+  // opNode[u][i] → node id; sends and their recvs share the transfer node, members share a collective node.
   const opNode: number[][] = p.ops.map((ops) => ops.map(() => -1));
   const pendingRecv = new Map<string, { unit: number; index: number; op: RecvOp }[]>();
+  const collectiveNode = new Map<number, number>();
   const key = (from: number, to: number, tag: number) => `${from}>${to}#${tag}`;
   p.ops.forEach((ops, u) =>
     ops.forEach((op, i) => {
@@ -58,12 +61,19 @@ export function buildGraph(p: Program, resourcesOf: ResourceFn): Graph {
       }
     }),
   );
-  const transfers: { node: TransferNode; sendIndex: number; recvIdx: { unit: number; index: number }[] }[] = [];
   p.ops.forEach((ops, u) =>
     ops.forEach((op, i) => {
       if (isCompute(op)) {
         opNode[u]![i] = nodes.length;
-        nodes.push({ id: nodes.length, kind: 'compute', unit: u, op, deps: [], resources: [`cu${u}`] });
+        nodes.push({ id: nodes.length, kind: 'compute', unit: u, op, deps: [] });
+      } else if (op.kind === 'collective') {
+        let id = collectiveNode.get(op.id);
+        if (id === undefined) {
+          id = nodes.length;
+          collectiveNode.set(op.id, id);
+          nodes.push({ id, kind: 'collective', unit: op.group[0]!, op, deps: [] });
+        }
+        opNode[u]![i] = id;
       } else if (op.kind === 'send') {
         const recvs: { unit: number; op: RecvOp }[] = [];
         const recvIdx: { unit: number; index: number }[] = [];
@@ -75,27 +85,17 @@ export function buildGraph(p: Program, resourcesOf: ResourceFn): Graph {
           recvs.push({ unit: to, op: match.op });
           recvIdx.push({ unit: to, index: match.index });
         }
-        const node: TransferNode = {
-          id: nodes.length,
-          kind: 'comm',
-          unit: u,
-          send: op,
-          recvs,
-          bytes: op.count * kFloatBytes,
-          deps: [],
-          resources: resourcesOf(u, op.to),
-        };
+        const node: TransferNode = { id: nodes.length, kind: 'comm', unit: u, send: op, recvs, bytes: op.count * kFloatBytes, deps: [] };
         nodes.push(node);
         opNode[u]![i] = node.id;
         for (const r of recvIdx) opNode[r.unit]![r.index] = node.id;
-        transfers.push({ node, sendIndex: i, recvIdx });
       }
     }),
   );
   for (const [k, rest] of pendingRecv) if (rest.length) throw new Error(`receive ${k} has no matching send`);
-  // Local hazards become edges; a transfer inherits the hazards of its send and of every receive.
+  // Local hazards become edges; a shared node inherits the hazards of every unit's op in it.
   p.ops.forEach((ops, u) => {
-    const deps = localDeps(ops);
+    const deps = localDeps(ops, u);
     ops.forEach((_, i) => {
       const id = opNode[u]![i]!;
       for (const j of deps[i]!) {
@@ -114,91 +114,61 @@ function topoOrder(nodes: Node[], p: Program, opNode: number[][]): number[] {
   const indeg = nodes.map((n) => n.deps.length);
   const users: number[][] = nodes.map(() => []);
   nodes.forEach((n) => n.deps.forEach((d) => users[d]!.push(n.id)));
-  const ready = nodes.filter((n) => indeg[n.id] === 0).map((n) => n.id);
+  const ready = new MinHeap();
+  nodes.forEach((n) => indeg[n.id] === 0 && ready.push(rank[n.id]!, n.id));
   const order: number[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => rank[a]! - rank[b]! || a - b);
-    const id = ready.shift()!;
+  while (ready.size) {
+    const id = ready.pop();
     order.push(id);
-    for (const u of users[id]!) if (--indeg[u]! === 0) ready.push(u);
+    for (const u of users[id]!) if (--indeg[u]! === 0) ready.push(rank[u]!, u);
   }
   if (order.length !== nodes.length) throw new Error(`the step's program has a dependency cycle (${p.units} units)`);
   return order;
 }
 
-export interface Scheduled {
-  start: number;
-  dur: number;
-  /** The node whose finish set this one's start (a dependency or the previous user of a resource); -1 if none. */
-  boundBy: number;
-}
-
-export interface Replay {
-  nodes: Scheduled[];
-  stepMs: number;
-  /** Communication on the critical path during which no compute runs anywhere. */
-  exposedCommMs: number;
-  /** Compute on the critical path. */
-  computeMs: number;
-  /** The largest per-unit total of transfer time. */
-  commMs: number;
-  criticalPath: number[];
-}
-
-/** List-schedules the graph: each node starts when its dependencies are done and its resources are free. */
-export function replay(g: Graph, duration: (n: Node) => number): Replay {
-  const sched: Scheduled[] = g.nodes.map(() => ({ start: 0, dur: 0, boundBy: -1 }));
-  const free = new Map<string, { t: number; by: number }>();
-  for (const id of g.order) {
-    const n = g.nodes[id]!;
-    let start = 0;
-    let boundBy = -1;
-    for (const d of n.deps) {
-      const f = sched[d]!.start + sched[d]!.dur;
-      if (f > start) [start, boundBy] = [f, d];
+/** A binary min-heap of ids keyed by a number; ties go to the lower id. */
+export class MinHeap {
+  private keys: number[] = [];
+  private ids: number[] = [];
+  get size(): number {
+    return this.ids.length;
+  }
+  private less(i: number, j: number): boolean {
+    return this.keys[i]! < this.keys[j]! || (this.keys[i] === this.keys[j] && this.ids[i]! < this.ids[j]!);
+  }
+  private swap(i: number, j: number): void {
+    [this.keys[i], this.keys[j]] = [this.keys[j]!, this.keys[i]!];
+    [this.ids[i], this.ids[j]] = [this.ids[j]!, this.ids[i]!];
+  }
+  push(key: number, id: number): void {
+    this.keys.push(key);
+    this.ids.push(id);
+    for (let i = this.ids.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
     }
-    for (const r of n.resources) {
-      const f = free.get(r);
-      if (f && f.t > start) [start, boundBy] = [f.t, f.by];
+  }
+  peekKey(): number {
+    return this.keys[0]!;
+  }
+  pop(): number {
+    const top = this.ids[0]!;
+    const last = this.ids.length - 1;
+    this.swap(0, last);
+    this.keys.pop();
+    this.ids.pop();
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.ids.length && this.less(l, m)) m = l;
+      if (r < this.ids.length && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
     }
-    const dur = Math.max(0, duration(n));
-    sched[id] = { start, dur, boundBy };
-    for (const r of n.resources) free.set(r, { t: start + dur, by: id });
+    return top;
   }
-  let last = -1;
-  let stepMs = 0;
-  sched.forEach((s, id) => {
-    if (s.start + s.dur >= stepMs) [stepMs, last] = [s.start + s.dur, id];
-  });
-  const criticalPath: number[] = [];
-  for (let id = last; id >= 0; id = sched[id]!.boundBy) criticalPath.unshift(id);
-  const computeSpans = g.nodes.filter((n) => n.kind === 'compute').map((n) => sched[n.id]!);
-  let exposedCommMs = 0;
-  let computeMs = 0;
-  for (const id of criticalPath) {
-    const s = sched[id]!;
-    if (g.nodes[id]!.kind === 'compute') computeMs += s.dur;
-    else exposedCommMs += uncovered(s.start, s.start + s.dur, computeSpans);
-  }
-  const commPerUnit = new Map<number, number>();
-  g.nodes.forEach((n) => {
-    if (n.kind === 'comm') commPerUnit.set(n.unit, (commPerUnit.get(n.unit) ?? 0) + sched[n.id]!.dur);
-  });
-  return { nodes: sched, stepMs, exposedCommMs, computeMs, commMs: Math.max(0, ...commPerUnit.values()), criticalPath };
-}
-
-/** Length of [lo, hi) not covered by any span. */
-function uncovered(lo: number, hi: number, spans: Scheduled[]): number {
-  const cuts = spans
-    .map((s) => [Math.max(lo, s.start), Math.min(hi, s.start + s.dur)] as const)
-    .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0]);
-  let covered = 0;
-  let at = lo;
-  for (const [a, b] of cuts) {
-    if (b <= at) continue;
-    covered += b - Math.max(a, at);
-    at = b;
-  }
-  return hi - lo - covered;
 }

@@ -1,14 +1,14 @@
 // Refusals before anything runs: layouts and sizes past the adapter's limits, and a transport the page cannot use.
 
-import { tilesOf, type Config } from '../config/params.ts';
+import type { Config } from '../config/params.ts';
 import { maxBindingBytes } from '../gpu/device.ts';
 import type { TransportKind } from './transport.ts';
-import { allReducePlan, stepPlan, type Plan, type Style } from './workloads.ts';
+import { ConfigError } from '../config/errors.ts';
+import { allReducePlan } from '../workloads/allreduce.ts';
+import { kWorkloadSpecs, type Layout, type Plan, type Style } from '../workloads/index.ts';
+import { planSide } from '../model/predict.ts';
 
-/** A configuration this adapter or layout cannot run: the CLI exits 2 for these. */
-export class ConfigError extends Error {
-  readonly config = true;
-}
+export { ConfigError } from '../config/errors.ts';
 
 const kTotalBytesLimit = 3 * 2 ** 30;
 const kHostFloatsLimit = 2 ** 28;
@@ -33,7 +33,7 @@ export function checkLimits(plan: Plan, limits: Record<string, number>, style: S
       total += bytes;
       if (bytes > maxBinding) {
         throw new ConfigError(
-          `${style} ${plan.mesh ? 'tile' : 'shard'} ${u} needs a ${name} buffer of ${bytes} bytes, over this adapter's limit maxStorageBufferBindingSize/maxBufferSize = ${maxBinding} bytes. Use smaller sizes or more units`,
+          `${style} ${style === 'wafer' ? 'tile' : 'shard'} ${u} needs a ${name} buffer of ${bytes} bytes, over this adapter's limit maxStorageBufferBindingSize/maxBufferSize = ${maxBinding} bytes. Use smaller sizes or more units`,
         );
       }
     }
@@ -53,7 +53,7 @@ export function checkLimits(plan: Plan, limits: Record<string, number>, style: S
  * Checks every plan of the run against the adapter's limits (read on this thread) before any worker starts or any
  * buffer is allocated.
  */
-export async function preflight(c: Config, styles: Style[], unitCounts: (number | undefined)[]): Promise<void> {
+export async function preflight(c: Config, layouts: Layout[]): Promise<void> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
   const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
   const limits: Record<string, number> = adapter
@@ -62,12 +62,8 @@ export async function preflight(c: Config, styles: Style[], unitCounts: (number 
         maxBufferSize: Number(adapter.limits.maxBufferSize),
       }
     : { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
-  for (const style of styles) {
-    for (const u of unitCounts) {
-      if (c.workload === 'allreduce') {
-        const n = u ?? (style === 'wafer' ? tilesOf(c).rows * tilesOf(c).cols : c.shards);
-        checkLimits(allReducePlan(Math.floor(c.maxBytes / 4), n, style === 'wafer' ? 'ring' : c.collective, null), limits, style);
-      } else checkLimits(stepPlan(c, style, u), limits, style);
-    }
+  for (const layout of layouts) {
+    const plan = kWorkloadSpecs[c.workload].kind === 'sweep' ? allReducePlan(Math.floor(c.maxBytes / 4), layout) : planSide(c, layout);
+    checkLimits(plan, limits, layout.style);
   }
 }

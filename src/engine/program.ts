@@ -1,47 +1,14 @@
 // Programs: what each unit (a shard, or a tile) does in one step, as a list of ops on named f32 buffer regions.
-// The same program is executed by the workers, counted for bytes, and replayed as a dependency graph.
+// Collectives appear as one logical op in every member's list; `lower` turns them into the point-to-point sends,
+// receives and reductions the workers run. The logical program is what the target models price; the lowered one
+// is what executes, is counted for bytes and is timed.
 
-export interface MatmulOp {
-  kind: 'matmul';
-  a: string;
-  offA: number;
-  b: string;
-  offB: number;
-  c: string;
-  offC: number;
-  m: number;
-  n: number;
-  k: number;
-  accumulate: boolean;
-  label: string;
-}
-export interface GeluOp {
-  kind: 'gelu';
-  buf: string;
-  off: number;
-  count: number;
-  label: string;
-}
-/** dst[offDst..] += src[offSrc..] (the reduction of a collective); `src` and `dst` are different buffers. */
-export interface AddOp {
-  kind: 'add';
-  dst: string;
-  offDst: number;
-  src: string;
-  offSrc: number;
-  count: number;
-  label: string;
-}
-/** A local copy on one unit (e.g. an out-of-place collective's input to output). */
-export interface CopyOp {
-  kind: 'copy';
-  dst: string;
-  offDst: number;
-  src: string;
-  offSrc: number;
-  count: number;
-  label: string;
-}
+import { kOps, specOf, type Access, type ComputeOp } from '../ops/index.ts';
+import type { AlgorithmName, CollectiveKind } from '../collectives/index.ts';
+import { Builder, lowerCollective, scratchFloats } from '../collectives/index.ts';
+
+export type { MatmulOp, GeluOp, AddOp, CopyOp, ComputeOp } from '../ops/index.ts';
+
 /** Sends a region to one unit (cluster) or multicasts it along a mesh line (wafer). */
 export interface SendOp {
   kind: 'send';
@@ -51,6 +18,8 @@ export interface SendOp {
   count: number;
   tag: number;
   label: string;
+  /** The logical collective this message belongs to. */
+  coll?: number;
 }
 export interface RecvOp {
   kind: 'recv';
@@ -60,10 +29,34 @@ export interface RecvOp {
   count: number;
   tag: number;
   label: string;
+  coll?: number;
 }
 
-export type Op = MatmulOp | GeluOp | AddOp | CopyOp | SendOp | RecvOp;
-export type ComputeOp = MatmulOp | GeluOp | AddOp | CopyOp;
+/**
+ * A collective among `group` (the same op, by `id`, in every member's list). `buf[off, off + count)` is the vector
+ * on every member: reduced in place (allreduce), reduced into part i on position i (reducescatter), gathered from
+ * part i of position i (allgather), or written from the root's `src` (broadcast).
+ */
+export interface CollectiveOp {
+  kind: 'collective';
+  id: number;
+  op: CollectiveKind;
+  algorithm: AlgorithmName;
+  group: number[];
+  buf: string;
+  off: number;
+  count: number;
+  /** Parts of the vector (reducescatter, allgather); even chunks when absent. */
+  parts?: { off: number; count: number }[];
+  /** broadcast: the unit that holds the data, and where. */
+  root?: number;
+  src?: { buf: string; off: number };
+  /** A per-unit scratch buffer for received partial sums. */
+  scratch?: string;
+  label: string;
+}
+
+export type Op = ComputeOp | SendOp | RecvOp | CollectiveOp;
 
 export interface Program {
   units: number;
@@ -74,67 +67,75 @@ export interface Program {
 
 export const kFloatBytes = 4;
 
-export const isCompute = (op: Op): op is ComputeOp => op.kind !== 'send' && op.kind !== 'recv';
+export const isCompute = (op: Op): op is ComputeOp => Object.prototype.hasOwnProperty.call(kOps, op.kind);
 
 /** The shape that determines a compute op's duration: ops with equal signatures are timed once. */
-export function signature(op: ComputeOp): string {
-  switch (op.kind) {
-    case 'matmul':
-      return `matmul:${op.m}x${op.n}x${op.k}:${op.accumulate ? 'acc' : 'set'}:${(op.offA % 4) | (op.offB % 4) | (op.offC % 4) ? 'u' : 'a'}`;
-    case 'gelu':
-      return `gelu:${op.count}`;
-    case 'add':
-      return `add:${op.count}`;
-    case 'copy':
-      return `copy:${op.count}`;
-  }
-}
+export const signature = (op: ComputeOp): string => specOf(op).signature(op);
 
-/** Bytes each unit sends in one step (a multicast counts once: the fabric replicates it). */
+/** Bytes each unit sends in one step of a lowered program (a multicast counts once: the fabric replicates it). */
 export function bytesSent(p: Program): number[] {
   return p.ops.map((ops) => ops.reduce((s, op) => s + (op.kind === 'send' ? op.count * kFloatBytes : 0), 0));
 }
 
-interface Access {
-  buf: string;
-  lo: number;
-  hi: number;
-  write: boolean;
-}
+const region = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
 
-function accesses(op: Op): Access[] {
-  const r = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
+/** What an op reads and writes on unit `u`. */
+export function accesses(op: Op, u: number): Access[] {
   switch (op.kind) {
-    case 'matmul': {
-      const out = [r(op.a, op.offA, op.m * op.k), r(op.b, op.offB, op.k * op.n), r(op.c, op.offC, op.m * op.n, true)];
-      if (op.accumulate) out.push(r(op.c, op.offC, op.m * op.n));
+    case 'send':
+      return [region(op.buf, op.off, op.count)];
+    case 'recv':
+      return [region(op.buf, op.off, op.count, true)];
+    case 'collective': {
+      if (op.op === 'broadcast')
+        return u === op.root ? [region(op.src!.buf, op.src!.off, op.count)] : [region(op.buf, op.off, op.count, true)];
+      const out = [region(op.buf, op.off, op.count), region(op.buf, op.off, op.count, true)];
+      if (op.scratch && op.op !== 'allgather') out.push(region(op.scratch, 0, scratchFloats(op.algorithm, op), true));
       return out;
     }
-    case 'gelu':
-      return [r(op.buf, op.off, op.count), r(op.buf, op.off, op.count, true)];
-    case 'add':
-      return [r(op.src, op.offSrc, op.count), r(op.dst, op.offDst, op.count), r(op.dst, op.offDst, op.count, true)];
-    case 'copy':
-      return [r(op.src, op.offSrc, op.count), r(op.dst, op.offDst, op.count, true)];
-    case 'send':
-      return [r(op.buf, op.off, op.count)];
-    case 'recv':
-      return [r(op.buf, op.off, op.count, true)];
+    default:
+      return specOf(op).accesses(op);
   }
 }
 
-const overlaps = (a: Access, b: Access): boolean => a.buf === b.buf && a.lo < b.hi && b.lo < a.hi;
+interface Live {
+  lo: number;
+  hi: number;
+  op: number;
+}
 
-/** Within one unit: op i depends on every earlier op it has a read/write hazard with (RAW, WAR, WAW). */
-export function localDeps(ops: Op[]): number[][] {
-  const acc = ops.map(accesses);
-  return ops.map((_, i) => {
-    const deps: number[] = [];
-    for (let j = i - 1; j >= 0; j--) {
-      const hazard = acc[i]!.some((x) => acc[j]!.some((y) => (x.write || y.write) && overlaps(x, y)));
-      if (hazard) deps.push(j);
+const overlaps = (a: { lo: number; hi: number }, b: { lo: number; hi: number }): boolean => a.lo < b.hi && b.lo < a.hi;
+const covers = (a: { lo: number; hi: number }, b: { lo: number; hi: number }): boolean => a.lo <= b.lo && b.hi <= a.hi;
+
+/**
+ * Within one unit: op i depends on the earlier ops it has a read/write hazard with (RAW, WAR, WAW), up to
+ * transitivity: a read depends on the last overlapping writes, a write also on the reads since them. Accesses a
+ * later write covers are dropped (the write depends on them), so the work stays near linear in the ops.
+ */
+export function localDeps(ops: Op[], u: number): number[][] {
+  const writes = new Map<string, Live[]>();
+  const reads = new Map<string, Live[]>();
+  return ops.map((op, i) => {
+    const deps = new Set<number>();
+    const acc = accesses(op, u);
+    for (const a of acc) {
+      for (const w of writes.get(a.buf) ?? []) if (overlaps(w, a)) deps.add(w.op);
+      if (a.write) for (const r of reads.get(a.buf) ?? []) if (overlaps(r, a) && r.op !== i) deps.add(r.op);
     }
-    return deps;
+    for (const a of acc) {
+      const live = { lo: a.lo, hi: a.hi, op: i };
+      if (a.write) {
+        writes.set(a.buf, [...(writes.get(a.buf) ?? []).filter((w) => !covers(a, w)), live]);
+        reads.set(
+          a.buf,
+          (reads.get(a.buf) ?? []).filter((r) => !covers(a, r) || r.op === i),
+        );
+      } else {
+        (reads.get(a.buf) ?? reads.set(a.buf, []).get(a.buf)!).push(live);
+      }
+    }
+    deps.delete(i);
+    return [...deps].sort((x, y) => y - x);
   });
 }
 
@@ -142,11 +143,56 @@ export function checkProgram(p: Program): void {
   p.ops.forEach((ops, u) => {
     const bufs = p.buffers[u]!;
     for (const op of ops) {
-      for (const a of accesses(op)) {
+      if (op.kind === 'collective' && !op.group.includes(u)) throw new Error(`unit ${u}: ${op.label} lists unit ${u} outside its group`);
+      for (const a of accesses(op, u)) {
         const size = bufs[a.buf];
         if (size === undefined) throw new Error(`unit ${u}: ${op.label} uses unknown buffer ${a.buf}`);
         if (a.lo < 0 || a.hi > size) throw new Error(`unit ${u}: ${op.label} reaches ${a.buf}[${a.lo}, ${a.hi}) past its ${size} elements`);
       }
     }
   });
+}
+
+/** Appends ops to per-unit lists; collectives get ids and go into every member's list. */
+export class ProgramBuilder {
+  readonly program: Program;
+  private nextId = 1;
+  constructor(units: number) {
+    this.program = { units, buffers: Array.from({ length: units }, () => ({})), ops: Array.from({ length: units }, () => []) };
+  }
+  push(unit: number, op: ComputeOp): void {
+    this.program.ops[unit]!.push(op);
+  }
+  collective(c: Omit<CollectiveOp, 'kind' | 'id'>): void {
+    if (c.group.length < 2 || c.count === 0) return;
+    const op: CollectiveOp = { kind: 'collective', id: this.nextId++, ...c };
+    for (const u of c.group) this.program.ops[u]!.push(op);
+  }
+}
+
+/**
+ * The program the workers run: each collective replaced, in every member's list at its place, by its
+ * point-to-point lowering (multicasts where the fabric replicates).
+ */
+export function lower(p: Program, multicast: boolean): Program {
+  const lowered = new Map<number, Op[][]>();
+  const tags = { next: 1 };
+  const of = (c: CollectiveOp): Op[][] => {
+    let per = lowered.get(c.id);
+    if (!per) {
+      per = Array.from({ length: p.units }, () => []);
+      lowerCollective(new Builder(per, tags), c, multicast);
+      lowered.set(c.id, per);
+    }
+    return per;
+  };
+  const ops = p.ops.map((list, u) => list.flatMap((op) => (op.kind === 'collective' ? of(op)[u]! : [op])));
+  return { units: p.units, buffers: p.buffers, ops };
+}
+
+/** The logical collectives of a program, each once. */
+export function collectivesOf(p: Program): CollectiveOp[] {
+  const seen = new Map<number, CollectiveOp>();
+  for (const list of p.ops) for (const op of list) if (op.kind === 'collective') seen.set(op.id, op);
+  return [...seen.values()];
 }

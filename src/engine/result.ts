@@ -1,7 +1,11 @@
-// The result JSON (schema 1) as types; the page, the CLI and the tests all read these records.
+// The result JSON (schema 2; every schema 1 field kept) as types; the page, the CLI and the tests all read these
+// records. A projection (nothing run here) has `projection: true`, and its local fields hold no samples.
 
 import type { Summary } from '../stats/stats.ts';
 import type { Capabilities } from '../gpu/device.ts';
+import type { TargetRecord } from '../model/project.ts';
+
+export type { TargetRecord } from '../model/project.ts';
 
 export interface TimelineEvent {
   device: number;
@@ -49,6 +53,24 @@ export interface RunRecord {
   /** What the emulated timeline stands for, in words. */
   emulation: string;
   error?: string;
+  /** The projection on the target hardware: the headline. */
+  target?: TargetRecord;
+  /** The target's timeline of one step (µs). */
+  targetTimeline?: TimelineEvent[];
+  /** LLM inference figures (decode and prefill). */
+  llm?: LlmRecord;
+}
+
+export interface LlmRecord {
+  msPerToken: number;
+  tokensPerSecondPerUser: number;
+  tokensPerSecond: number;
+  ttftMs: number;
+  tokensPerJoule: number;
+  weightsGB: number;
+  kvGB: number;
+  fits: boolean;
+  minUnitsToFit: number;
 }
 
 export interface CollectiveRow {
@@ -66,6 +88,10 @@ export interface CollectiveRow {
   measuredTimeUs: number;
   /** busbw from the measured wall time (GB/s): what the transport really moved here. */
   measuredBusbw: number;
+  /** The target time's band (µs): the fast and slow ends of the figures. */
+  band?: { lowUs: number; highUs: number };
+  /** The protocol NCCL would pick at this size. */
+  protocol?: string | null;
 }
 
 /**
@@ -100,12 +126,43 @@ export interface Env {
   adapter: Capabilities['adapter'];
   features: string[];
   limits: Record<string, number>;
-  /** `cpu`: no WebGPU here; TypeScript kernels ran instead. */
-  backend: 'webgpu' | 'cpu';
+  /** `cpu`: no WebGPU here; TypeScript kernels ran instead. `none`: a projection, nothing ran. */
+  backend: 'webgpu' | 'cpu' | 'none';
+}
+
+/** The projection summary of a comparison. */
+export interface TargetSummary {
+  /** cluster stepUs / wafer stepUs: above 1, the wafer is faster. */
+  speedup: number | null;
+  /** cluster joules / wafer joules per step. */
+  energyRatio: number | null;
+  equal: string;
+  waferUnits: number | null;
+  clusterUnits: number | null;
+  /** The band of the speedup: the worst and best case for the wafer within the figures' bands. */
+  speedupBand?: { low: number; high: number } | null;
+  /** One GPU, and the whole wafer as one tile, doing the same step (µs). */
+  baselines?: { gpuUs: number | null; waferUs: number | null };
+}
+
+/** One point of sweep=size: the projection of each side at a problem size. */
+export interface SizePoint {
+  size: number;
+  wafer: SizeSide | null;
+  cluster: SizeSide | null;
+}
+
+export interface SizeSide {
+  stepUs: number;
+  lowUs: number;
+  highUs: number;
+  mfu: number;
+  exposedShare: number;
+  fits: boolean;
 }
 
 export interface Result {
-  schema: 1;
+  schema: 2;
   tool: 'wafer-bench';
   version: string;
   startedAt: string;
@@ -121,7 +178,11 @@ export interface Result {
     clusterCommFraction: number | null;
     waferUnits: number | null;
     clusterUnits: number | null;
+    target?: TargetSummary;
   };
+  /** Nothing ran here: every figure is the target model's. */
+  projection?: true;
+  sizeSweep?: SizePoint[];
   kernels?: KernelResult[];
   /** The bytes-path ceiling for the cluster's all-reduce (allreduce workload). */
   ceiling?: Ceiling;
@@ -129,5 +190,11 @@ export interface Result {
   localGflops: number;
   autotune: { ranking: string[]; cached: boolean };
   notes: string[];
-  scaling?: { units: number; waferGflops: number | null; clusterGflops: number | null }[];
+  scaling?: {
+    units: number;
+    waferGflops: number | null;
+    clusterGflops: number | null;
+    waferUs?: number | null;
+    clusterUs?: number | null;
+  }[];
 }

@@ -1,36 +1,41 @@
-// Runs a benchmark configuration end to end: autotune, both execution styles on the same inputs, verification,
-// calibration of kernels alone, the emulated timelines, and the result JSON.
+// Runs a configuration end to end: the projection of each side (the headline), then the local, verified run —
+// autotune, both styles on the same inputs, kernels timed alone, "your GPU as the unit" and measured timelines —
+// and the schema-2 result JSON.
 
-import { normalizedConfig, squarest, tilesOf, type Config } from '../config/params.ts';
+import { kMaxLocalUnits, normalizedConfig, squarest, type Config } from '../config/params.ts';
 import { kNaiveKey } from '../gpu/kernels.ts';
+import { predict, planSide, sideLayout, specOfWorkload, stylesOf, targetSummary, kVersion } from '../model/predict.ts';
+import { hardwareNotes, project, targetsFor } from '../model/project.ts';
 import { gflopsOf, median, summarize } from '../stats/stats.ts';
+import { layoutOf, type Layout } from '../workloads/index.ts';
 import { autotune, kernelTable } from './autotune.ts';
-import { checkStopped, emulationText, modelInfo, startPool, targetUs, type Context, type RunHooks } from './context.ts';
-import { Inputs, allocate, commPairs, deploy, readLedger, reference, step, uploader, verify, calibrate } from './deploy.ts';
-import { emulateStep, measuredTimelineOf, timelineOf, unitModel } from './emulate.ts';
-import { ConfigError, pickTransport, preflight } from './limits.ts';
+import { checkStopped, startPool, type Context, type RunHooks } from './context.ts';
+import { Inputs, allocate, calibrate, commPairs, deploy, readLedger, step, uploader, verify } from './deploy.ts';
+import { emulateStep, emulationText, measuredTimelineOf, modelInfo, modelled, timeScale, timelineOf } from './emulate.ts';
+import { pickTransport, preflight } from './limits.ts';
 import { bytesSent } from './program.ts';
+import { runRecord } from './record.ts';
 import type { Env, Result, RunRecord } from './result.ts';
-import { emptyCheck, type Check } from './verify.ts';
-import { layoutProblem, stepPlan, type Style } from './workloads.ts';
 import { runAllReduce } from './sweep.ts';
+import { emptyCheck, type Check } from './verify.ts';
 
 export { ConfigError } from './limits.ts';
 export { StoppedError, type RunHooks } from './context.ts';
+export { kVersion } from '../model/predict.ts';
 
-export const kVersion = '0.1.0';
-
-/** Runs one GEMM or MLP style: warm-up, calibration, timed steps, verification, emulation. */
-async function runStep(ctx: Context, style: Style, units: number | undefined, share: [number, number]): Promise<RunRecord> {
+/** Runs one step style: warm-up, calibration, timed steps, verification, emulation, and the target projection. */
+async function runStep(ctx: Context, layout: Layout, share: [number, number]): Promise<RunRecord> {
   const { c, hooks } = ctx;
-  const plan = stepPlan(c, style, units);
-  const unitCount = plan.program.units;
+  const style = layout.style;
+  const plan = planSide(c, layout);
+  const targets = targetsFor(c, layout);
+  const projection = project(plan, targets);
   const progress = (what: string, f: number) => hooks.progress(`${style}: ${what}`, share[0] + (share[1] - share[0]) * f);
   progress('starting workers', 0);
-  const pool = await startPool(ctx, style, style === 'wafer' ? 1 : unitCount);
+  const pool = await startPool(ctx, style, style === 'wafer' ? 1 : layout.units);
   try {
-    const d = deploy(plan, style, pool);
-    if (style === 'cluster') await pool.link(ctx.transport, commPairs(plan));
+    const d = deploy(plan, pool);
+    if (style === 'cluster') await pool.link(ctx.transport, commPairs(d));
     progress('uploading inputs', 0.02);
     await allocate(d, uploader(d, ctx.inputs));
     for (let i = 0; i < c.warmup; i++) {
@@ -38,7 +43,8 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       progress(`warm-up ${i + 1}/${c.warmup}`, 0.05);
       await step(d);
     }
-    const model = unitModel(c, style, unitCount);
+    const target = modelled(c, style) ? targets.mid : null;
+    const scale = timeScale(targets.mid, ctx.localGflops * 1e9);
     const iterations: RunRecord['iterations'] = [];
     const replays: ReturnType<typeof emulateStep>[] = [];
     const measured: Awaited<ReturnType<typeof step>>[] = [];
@@ -50,41 +56,33 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
       const calib = await calibrate(d, 1);
       const s = await step(d);
       const hidden = hiddenBefore || hooks.isHidden();
-      const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, calib, 0, s.events);
+      const r = emulateStep(d, target, scale, calib, 0, s.events);
       replays.push(r);
       measured.push(s);
-      iterations.push({ stepMs: s.wallMs, emulatedStepMs: r.stepMs, hidden });
-      hooks.iteration?.(style, i, { stepMs: s.wallMs, emulatedStepMs: r.stepMs, hidden, gflops: gflopsOf(plan.flops, r.stepMs) });
+      iterations.push({ stepMs: s.wallMs, emulatedStepMs: r.step, hidden });
+      hooks.iteration?.(style, i, { stepMs: s.wallMs, emulatedStepMs: r.step, hidden, gflops: gflopsOf(plan.flops, r.step) });
       progress(`step ${i + 1}/${c.iters}`, 0.15 + (0.75 * (i + 1)) / c.iters);
     }
     let check: Check = emptyCheck();
-    if (c.verify) {
+    const spec = specOfWorkload(c);
+    if (c.verify && spec.reference) {
       progress('verifying against the CPU reference', 0.92);
-      check = await verify(d, await reference(c, plan, ctx.inputs, unitCount));
+      check = await verify(d, await spec.reference(c, plan, ctx.inputs));
     }
     const kernelKeys = [...new Set((await pool.all('listing kernels', (api) => api.usedKernels())).flat())].sort();
     const ledger = await readLedger(pool);
-    const kept = iterations.map((it, i) => ({ it, r: replays[i]!, s: measured[i]! })).filter((x) => !x.it.hidden);
-    const use = kept.length ? kept : iterations.map((it, i) => ({ it, r: replays[i]!, s: measured[i]! }));
+    const all = iterations.map((it, i) => ({ it, r: replays[i]!, s: measured[i]! }));
+    const kept = all.filter((x) => !x.it.hidden);
+    const use = kept.length ? kept : all;
     if (!kept.length) ctx.notes.push(`${style}: every iteration ran while the tab was hidden; statistics use them anyway`);
-    const emu = summarize(use.map((x) => x.r.stepMs));
-    const gf = summarize(use.map((x) => gflopsOf(plan.flops, x.r.stepMs)));
+    const emu = summarize(use.map((x) => x.r.step));
+    const gf = summarize(use.map((x) => gflopsOf(plan.flops, x.r.step)));
     // The timeline shown is the iteration whose emulated step is the median.
-    const mid = use.reduce((best, x) => (Math.abs(x.r.stepMs - emu.median) < Math.abs(best.r.stepMs - emu.median) ? x : best), use[0]!);
-    const exposed = median(use.map((x) => x.r.exposedCommMs));
-    const t = style === 'wafer' ? (units ? squarest(units) : tilesOf(c)) : null;
-    return {
-      mode: style,
-      workload: c.workload,
-      devices: unitCount,
-      units: unitCount,
-      tiles: t ? `${t.rows}x${t.cols}` : null,
-      strategy: style === 'wafer' ? (c.workload === 'mlp' ? 'weight-stationary' : 'summa') : c.workload === 'mlp' ? 'megatron' : c.strategy,
-      collective: plan.collective,
-      link: style === 'wafer' ? c.fabric : c.link,
-      linkModel: modelInfo(model, ctx.localGflops),
-      flops: plan.flops,
-      commBytes: Math.max(0, ...bytesSent(plan.program)),
+    const mid = use.reduce((best, x) => (Math.abs(x.r.step - emu.median) < Math.abs(best.r.step - emu.median) ? x : best), use[0]!);
+    const exposed = median(use.map((x) => x.r.exposedComm));
+    return runRecord(c, plan, projection, {
+      linkModel: modelInfo(target, scale),
+      commBytes: Math.max(0, ...bytesSent(d.lowered)),
       verified: c.verify ? check.verified : false,
       maxAbsErr: check.maxAbsErr,
       maxRelErr: check.maxRelErr,
@@ -94,47 +92,57 @@ async function runStep(ctx: Context, style: Style, units: number | undefined, sh
         : {}),
       stepMs: summarize(use.map((x) => x.it.stepMs)),
       emulatedStepMs: emu,
-      targetStepUs: targetUs(model, ctx.localGflops, emu.median),
       gflops: { median: gf.median, p10: gf.p10, p90: gf.p90 },
-      computeMs: median(use.map((x) => x.r.computeMs)),
-      commMs: median(use.map((x) => x.r.commMs)),
+      computeMs: median(use.map((x) => x.r.compute)),
+      commMs: median(use.map((x) => x.r.comm)),
       exposedCommMs: exposed,
       commFraction: emu.median > 0 ? exposed / emu.median : 0,
-      timeline: timelineOf(d.graph, mid.r),
+      timeline: timelineOf(d.logical, mid.r),
       measuredTimeline: measuredTimelineOf(d.graph, mid.s.events, mid.s.t0),
       iterations,
       kernelKeys,
       ledger,
-      describe: plan.describe,
-      emulation: emulationText(style, unitCount, model !== null),
-    };
+      emulation: emulationText(style, layout.units, target !== null),
+    });
   } finally {
     await pool.close();
   }
 }
 
+/** The layouts a local run uses: each side capped at kMaxLocalUnits units (the projection stands for more). */
+export function localLayouts(c: Config, notes: string[]): Layout[] {
+  const counts: (number | undefined)[] = [];
+  if (c.sweep === 'shards') {
+    for (let u = 1; u < Math.min(c.shards, kMaxLocalUnits); u *= 2) counts.push(u);
+    counts.push(Math.min(c.shards, kMaxLocalUnits));
+  } else counts.push(undefined);
+  const out: Layout[] = [];
+  for (const style of stylesOf(c)) {
+    for (const u of counts) {
+      let layout = sideLayout(c, style, u);
+      if (layout.units > kMaxLocalUnits) {
+        const capped = style === 'wafer' ? squarest(kMaxLocalUnits) : null;
+        notes.push(
+          `local run: ${style} emulates ${kMaxLocalUnits} ${style === 'wafer' ? `tiles (${capped!.rows}x${capped!.cols})` : 'shards'}, the most this page runs; the projection for ${layout.units} stands`,
+        );
+        layout = layoutOf(c, style, kMaxLocalUnits);
+      }
+      out.push(layout);
+    }
+  }
+  return out;
+}
+
 /** Runs `c` and returns the result JSON. Throws StoppedError when stopped, Error with a clear message otherwise. */
 export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> {
   const startedAt = new Date().toISOString();
-  const notes: string[] = [];
-  const styles: Style[] = c.mode === 'compare' ? ['wafer', 'cluster'] : [c.mode];
-  const unitCounts: (number | undefined)[] =
-    c.sweep === 'shards' ? Array.from({ length: Math.floor(Math.log2(c.shards)) + 1 }, (_, i) => 2 ** i) : [undefined];
-  if (c.sweep === 'shards' && unitCounts[unitCounts.length - 1] !== c.shards) unitCounts.push(c.shards);
-  for (const style of styles) {
-    for (const u of unitCounts) {
-      if (c.workload === 'allreduce') continue;
-      const problem = layoutProblem(c, style, u);
-      if (problem) throw new ConfigError(problem);
-    }
-  }
-  if (c.workload === 'allreduce' && styles.includes('cluster') && c.collective === 'rhd' && (c.shards & (c.shards - 1)) !== 0) {
-    throw new ConfigError(
-      `collective=rhd (recursive halving-doubling) needs a power-of-two number of shards; got ${c.shards}. Use ring or direct`,
-    );
-  }
+  const notes: string[] = [...hardwareNotes(c)];
+  const spec = specOfWorkload(c);
+  const layouts = localLayouts(c, notes);
+  // Every layout is checked (and refused with the reason) before anything starts.
+  for (const layout of layouts) planSide(c, layout);
   const transport = pickTransport(c);
-  await preflight(c, styles, unitCounts);
+  await preflight(c, layouts);
   const ctx: Context = {
     c,
     hooks,
@@ -163,7 +171,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     backend: ctx.backend,
   };
   const result: Result = {
-    schema: 1,
+    schema: 2,
     tool: 'wafer-bench',
     version: kVersion,
     startedAt,
@@ -188,47 +196,52 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     result.kernels = await kernelTable(ctx, hooks);
     if (!result.kernels.some((k) => k.key === kNaiveKey)) notes.push('the naive variant could not run at this shape');
   }
-  const jobs = styles.flatMap((s) => unitCounts.map((u) => [s, u] as const));
-  for (const [ji, [style, u]] of jobs.entries()) {
+  for (const [ji, layout] of layouts.entries()) {
     checkStopped(hooks.signal);
-    const share: [number, number] = [0.05 + (0.95 * ji) / jobs.length, 0.05 + (0.95 * (ji + 1)) / jobs.length];
-    if (c.workload === 'allreduce') {
-      const units = u ?? (style === 'wafer' ? tilesOf(c).rows * tilesOf(c).cols : c.shards);
-      const { rows, record, ceiling } = await runAllReduce(ctx, style, units, share);
+    const share: [number, number] = [0.05 + (0.95 * ji) / layouts.length, 0.05 + (0.95 * (ji + 1)) / layouts.length];
+    if (spec.kind === 'sweep') {
+      const { rows, record, ceiling } = await runAllReduce(ctx, layout, share);
       result.collectives.push(...rows);
       if (ceiling) result.ceiling = ceiling;
       result.runs.push(record);
     } else {
-      result.runs.push(await runStep(ctx, style, u, share));
+      result.runs.push(await runStep(ctx, layout, share));
     }
     hooks.partial?.(result);
   }
   if (c.sweep === 'shards') {
-    result.scaling = unitCounts.map((u) => ({
-      units: u!,
-      waferGflops: result.runs.find((r) => r.mode === 'wafer' && r.units === u)?.gflops.median ?? null,
-      clusterGflops: result.runs.find((r) => r.mode === 'cluster' && r.units === u)?.gflops.median ?? null,
+    const units = [...new Set(layouts.map((l) => l.units))].sort((a, b) => a - b);
+    const at = (mode: string, u: number) => result.runs.find((r) => r.mode === mode && r.units === u);
+    result.scaling = units.map((u) => ({
+      units: u,
+      waferGflops: at('wafer', u)?.gflops.median ?? null,
+      clusterGflops: at('cluster', u)?.gflops.median ?? null,
+      waferUs: at('wafer', u)?.target?.stepUs ?? null,
+      clusterUs: at('cluster', u)?.target?.stepUs ?? null,
     }));
   }
-  const pick = (mode: Style) => {
-    const rs = result.runs.filter((r) => r.mode === mode);
-    return rs[rs.length - 1];
-  };
-  const w = pick('wafer');
-  const cl = pick('cluster');
+  if (c.sweep === 'size') result.sizeSweep = predict(c).sizeSweep;
+  const last = (mode: string) => result.runs.filter((r) => r.mode === mode).at(-1);
+  const w = last('wafer');
+  const cl = last('cluster');
+  const steps = spec.kind === 'step';
   result.summary = {
-    waferGflops: w && c.workload !== 'allreduce' ? w.gflops.median : null,
-    clusterGflops: cl && c.workload !== 'allreduce' ? cl.gflops.median : null,
-    speedup: w && cl && c.workload !== 'allreduce' ? w.gflops.median / cl.gflops.median : null,
+    waferGflops: w && steps ? w.gflops.median : null,
+    clusterGflops: cl && steps ? cl.gflops.median : null,
+    speedup: w && cl && steps ? w.gflops.median / cl.gflops.median : null,
     waferCommFraction: w ? w.commFraction : null,
     clusterCommFraction: cl ? cl.commFraction : null,
     waferUnits: w ? w.units : null,
     clusterUnits: cl ? cl.units : null,
+    target: targetSummary(c, result.runs),
   };
-  if (c.workload === 'allreduce' && w && cl) {
+  if (!steps && w && cl) {
     const wt = result.collectives.filter((x) => x.mode === 'wafer').at(-1);
     const ct = result.collectives.filter((x) => x.mode === 'cluster').at(-1);
-    if (wt && ct) result.summary.speedup = ct.timeUs / wt.timeUs;
+    if (wt && ct) {
+      result.summary.speedup = ct.measuredTimeUs / wt.measuredTimeUs;
+      if (wt.timeUs > 0) result.summary.target!.speedup = ct.timeUs / wt.timeUs;
+    }
   }
   return result;
 }

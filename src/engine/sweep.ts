@@ -1,45 +1,46 @@
-// The nccl-tests style all-reduce sweep: per message size, timed runs, the emulated time on the target link, the
-// bytes-path ceiling of this machine, and #wrong from exact integer sums checked by the workers themselves.
+// The nccl-tests style all-reduce sweep run here: per message size, timed runs, the target's time for the same
+// bytes, the bytes-path ceiling of this machine, and #wrong from exact integer sums checked by the workers.
 
 import { streamSeed } from '../config/rng.ts';
-import { squarest } from '../config/params.ts';
+import { collectiveRows } from '../model/predict.ts';
+import { project, targetsFor } from '../model/project.ts';
 import { mean, summarize } from '../stats/stats.ts';
-import { checkStopped, emulationText, modelInfo, startPool, targetUs, type Context } from './context.ts';
+import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
+import type { Layout } from '../workloads/plan.ts';
+import { checkStopped, startPool, type Context } from './context.ts';
 import { allocate, calibrate, commPairs, deploy, readLedger, step } from './deploy.ts';
-import { emulateStep, measuredTimelineOf, timelineOf, unitModel } from './emulate.ts';
+import { emulateStep, emulationText, measuredTimelineOf, modelInfo, modelled, timeScale, timelineOf } from './emulate.ts';
 import { bytesSent } from './program.ts';
+import { runRecord } from './record.ts';
 import type { Ceiling, CollectiveRow, Result, RunRecord } from './result.ts';
-import { allReducePlan, type Style } from './workloads.ts';
 
-/** The nccl-tests style sweep over message sizes, for one style. */
 export async function runAllReduce(
   ctx: Context,
-  style: Style,
-  units: number,
+  layout: Layout,
   share: [number, number],
 ): Promise<{ rows: CollectiveRow[]; record: RunRecord; ceiling: Ceiling | null }> {
   const { c, hooks } = ctx;
-  const mesh = style === 'wafer' ? (c.tiles ?? squarest(units)) : null;
-  const n = mesh ? mesh.rows * mesh.cols : units;
-  const algorithm = style === 'wafer' ? 'ring' : c.collective;
-  const sizes: number[] = [];
-  for (let s = c.minBytes; s <= c.maxBytes; s *= c.factor) sizes.push(Math.max(4, Math.floor(s / 4) * 4));
+  const style = layout.style;
+  const n = layout.units;
+  const sizes = sweepSizes(c);
+  const targetRows = new Map(collectiveRows(c, layout).map((r) => [r.bytes, r]));
+  const targets = targetsFor(c, layout);
+  const target = modelled(c, style) ? targets.mid : null;
+  const scale = timeScale(targets.mid, ctx.localGflops * 1e9);
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : n);
   const rows: CollectiveRow[] = [];
   let ceiling: Ceiling | null = null;
   // Every rank's vector is made by its own worker (seeded, integer-valued, rank-dependent).
   const seeds = Array.from({ length: n }, (_, r) => streamSeed(c.seed + 1000, r));
-  // The run record describes the largest size: what it needs is kept from the last pass of the loop.
   let last: {
-    plan: ReturnType<typeof allReducePlan>;
     d: ReturnType<typeof deploy>;
     walls: number[];
     emus: number[];
     s: Awaited<ReturnType<typeof step>>;
     r: ReturnType<typeof emulateStep>;
+    wrong: number;
   } | null = null;
   try {
-    const model = unitModel(c, style, n);
     if (style === 'cluster' && n > 1) {
       // The bytes path of one device, measured in this run, bounds what workers sharing this machine can reach.
       hooks.progress('cluster: measuring the bytes path (readback, upload, reduction)', share[0]);
@@ -51,14 +52,13 @@ export async function runAllReduce(
       const progress = (what: string, f: number) =>
         hooks.progress(`${style}: ${bytes} B ${what}`, share[0] + ((share[1] - share[0]) * (si + f)) / sizes.length);
       const count = bytes / 4;
-      const plan = allReducePlan(count, n, algorithm, mesh);
-      const d = deploy(plan, style, pool);
-      if (style === 'cluster' && si === 0) await pool.link(ctx.transport, commPairs(plan));
+      const plan = allReducePlan(count, layout);
+      const d = deploy(plan, pool);
+      if (style === 'cluster' && si === 0) await pool.link(ctx.transport, commPairs(d));
       await pool.all('freeing buffers', (api) => api.freeAll());
       await allocate(d, (p, buf, worker) => pool.call(worker, 'filling inputs', (api) => api.fillIntegers(buf, count, seeds[p.unit]!)));
       for (let i = 0; i < c.warmup; i++) await step(d);
-      const samples = Math.min(c.iters, 5);
-      const calib = await calibrate(d, samples);
+      const calib = await calibrate(d, Math.min(c.iters, 5));
       const walls: number[] = [];
       const emus: number[] = [];
       let lastStep: Awaited<ReturnType<typeof step>> | null = null;
@@ -66,9 +66,9 @@ export async function runAllReduce(
       for (let i = 0; i < c.iters; i++) {
         checkStopped(hooks.signal);
         const s = await step(d);
-        const r = emulateStep(plan, d.graph, model, ctx.localGflops * 1e9, calib, i, s.events);
+        const r = emulateStep(d, target, scale, calib, i, s.events);
         walls.push(s.wallMs);
-        emus.push(r.stepMs);
+        emus.push(r.step);
         [lastStep, lastReplay] = [s, r];
         progress(`iteration ${i + 1}/${c.iters}`, (i + 1) / (c.iters + 1));
       }
@@ -80,60 +80,50 @@ export async function runAllReduce(
         const w = d.where(p.unit);
         wrong += await pool.call(w.worker, 'counting wrong elements', (api) => api.countWrongSum(w.prefix + p.buf, count, seeds));
       }
-      // Reported in the target system's time: the balance-preserving model runs everything s times slower.
-      const timeUs = targetUs(model, ctx.localGflops, mean(emus)) ?? mean(emus) * 1e3;
-      const algbw = bytes / (timeUs * 1e-6) / 1e9;
       const factor = n > 1 ? (2 * (n - 1)) / n : 0;
+      const t = targetRows.get(bytes);
       rows.push({
         mode: style,
-        algorithm,
+        algorithm: layout.collective,
         devices: n,
         bytes,
         count,
-        timeUs,
-        algbw,
-        busbw: algbw * factor,
+        timeUs: t?.timeUs ?? NaN,
+        algbw: t?.algbw ?? NaN,
+        busbw: t?.busbw ?? NaN,
+        band: t?.band,
+        protocol: t?.protocol ?? null,
         wrong,
         measuredTimeUs: mean(walls) * 1e3,
         measuredBusbw: (bytes / (mean(walls) * 1e-3) / 1e9) * factor,
       });
       hooks.partial?.({ collectives: rows } as unknown as Result);
-      last = { plan, d, walls, emus, s: lastStep!, r: lastReplay! };
+      last = { d, walls, emus, s: lastStep!, r: lastReplay!, wrong };
     }
-    const { plan, d, walls, emus, s, r } = last!;
+    const { d, walls, emus, s, r } = last!;
     const emu = summarize(emus);
-    const record: RunRecord = {
-      mode: style,
-      workload: 'allreduce',
-      devices: n,
-      units: n,
-      tiles: mesh ? `${mesh.rows}x${mesh.cols}` : null,
-      strategy: 'allreduce',
-      collective: algorithm,
-      link: style === 'wafer' ? c.fabric : c.link,
-      linkModel: modelInfo(model, ctx.localGflops),
-      flops: 0,
-      commBytes: Math.max(0, ...bytesSent(plan.program)),
+    const record = runRecord(c, d.plan, project(d.plan, targets), {
+      linkModel: modelInfo(target, scale),
+      commBytes: Math.max(0, ...bytesSent(d.lowered)),
       verified: rows.every((x) => x.wrong === 0),
       maxAbsErr: 0,
       maxRelErr: 0,
-      checked: (plan.program.buffers[0]!.O ?? 0) * n,
+      checked: (d.plan.program.buffers[0]!.O ?? 0) * n,
       stepMs: summarize(walls),
       emulatedStepMs: emu,
-      targetStepUs: targetUs(model, ctx.localGflops, emu.median),
       gflops: { median: 0, p10: 0, p90: 0 },
-      computeMs: r.computeMs,
-      commMs: r.commMs,
-      exposedCommMs: r.exposedCommMs,
-      commFraction: emu.median > 0 ? r.exposedCommMs / emu.median : 0,
-      timeline: timelineOf(d.graph, r),
+      computeMs: r.compute,
+      commMs: r.comm,
+      exposedCommMs: r.exposedComm,
+      commFraction: emu.median > 0 ? r.exposedComm / emu.median : 0,
+      timeline: timelineOf(d.logical, r),
       measuredTimeline: measuredTimelineOf(d.graph, s.events, s.t0),
       iterations: walls.map((w, i) => ({ stepMs: w, emulatedStepMs: emus[i]!, hidden: false })),
       kernelKeys: [],
       ledger: await readLedger(pool),
-      describe: `${plan.describe} (largest size of the sweep)`,
-      emulation: emulationText(style, n, model !== null),
-    };
+      emulation: emulationText(style, n, target !== null),
+    });
+    record.describe = `${d.plan.describe} (largest size of the sweep)`;
     return { rows, record, ceiling };
   } finally {
     await pool.close();

@@ -1,9 +1,9 @@
 // CPU references in float64 and the checks of every run: GEMM and MLP outputs on full or sampled rows and
 // columns, with tolerances derived from K and the magnitudes involved.
 
-import type { Placement } from './workloads.ts';
-
-const kU = 2 ** -24; // f32 unit roundoff
+import { gelu, kF32Roundoff as kU, kGeluMaxSlope } from '../ops/math.ts';
+import type { Placement } from '../workloads/plan.ts';
+import { yieldNow } from './inputs.ts';
 
 export interface Check {
   verified: boolean;
@@ -24,9 +24,6 @@ export function sampleIndices(count: number, other: number, max = 24): number[] 
   for (let i = 1; out.size < max; i++) out.add(Math.floor((i * 7919) % count));
   return [...out].sort((a, b) => a - b);
 }
-
-/** Yields to the event loop so that long checks never block the page for more than a few ms. */
-const yieldNow = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 export interface Reference {
   /** Reference value and error bound of element (r, c), or undefined when it was not computed. */
@@ -95,8 +92,6 @@ export async function gemmReference(A: Float32Array, B: Float32Array, m: number,
   return ref;
 }
 
-export const geluRef = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-
 /**
  * MLP reference on sampled token rows (rows are independent): Y = GeLU(X·W1)·W2 per layer, with error bounds
  * carried through the layers (GeLU's slope is at most 1.13; WGSL's tanh adds a small absolute error).
@@ -133,8 +128,8 @@ export async function mlpReference(
           eh[j]! += (gH * ax + ei) * Math.abs(w);
         }
       }
-      const g = h.map(geluRef);
-      const eg = eh.map((e, j) => 1.13 * e + 2e-6 * (Math.abs(g[j]!) + 1e-3));
+      const g = h.map(gelu);
+      const eg = eh.map((e, j) => kGeluMaxSlope * e + 2e-6 * (Math.abs(g[j]!) + 1e-3));
       const y = new Float64Array(hidden);
       const ey = new Float64Array(hidden);
       for (let j = 0; j < F; j++) {

@@ -1,6 +1,7 @@
 // Result links: the fragment #r= carries base64url(deflate-raw(result JSON)), checked for shape when read.
 
 import type { Result } from '../engine/result.ts';
+import { parseResult } from '../engine/result-schema.ts';
 import { toSearchParams, type Config } from '../config/params.ts';
 
 const kMaxSharedBytes = 2_000_000;
@@ -61,21 +62,17 @@ export async function encodeShared(r: Result): Promise<string> {
 export async function decodeShared(fragment: string): Promise<Result> {
   if (fragment.length > kMaxSharedBytes) throw new Error('the link is too long');
   const bytes = await pipe(fromBase64Url(fragment), new DecompressionStream('deflate-raw'), kMaxSharedBytes * 8);
-  const r = JSON.parse(new TextDecoder().decode(bytes)) as Result;
-  if (
-    !r ||
-    typeof r !== 'object' ||
-    r.schema !== 1 ||
-    r.tool !== 'wafer-bench' ||
-    !Array.isArray(r.runs) ||
-    !Array.isArray(r.collectives) ||
-    typeof r.env !== 'object' ||
-    r.env === null
-  ) {
-    throw new Error('it is not a wafer-bench result of schema 1');
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error('it is not JSON');
   }
-  r.env.adapter ??= { vendor: '', architecture: '', description: '', isFallbackAdapter: false };
-  return r;
+  try {
+    return parseResult(value);
+  } catch (e) {
+    throw new Error(`it is not a wafer-bench result: ${(e as Error).message}`);
+  }
 }
 
 /** The page's link for a configuration (embed-only parameters dropped); with a result, the fragment carries it. */

@@ -18,7 +18,7 @@ test('the default page loads without console errors and publishes the hooks', as
   expect(errors).toEqual([]);
 });
 
-test('a single-device GEMM runs end to end with events, state and a schema-1 result', async ({ page }) => {
+test('a single-device GEMM runs end to end with events, state and a schema-2 result', async ({ page }) => {
   const errors = await openApp(page);
   const events = page.evaluate(
     () =>
@@ -33,7 +33,7 @@ test('a single-device GEMM runs end to end with events, state and a schema-1 res
   expect(state).toBe('done');
   expect(await events).toEqual(['progress', 'result']);
   const r = result!;
-  expect(r).toMatchObject({ schema: 1, tool: 'wafer-bench', config: { mode: 'wafer', m: 65, n: 33, k: 130, tiles: '1x1' } });
+  expect(r).toMatchObject({ schema: 2, tool: 'wafer-bench', config: { mode: 'wafer', m: 65, n: 33, k: 130, tiles: '1x1' } });
   expect(r.env.adapter).toHaveProperty('vendor');
   expect(r.env.crossOriginIsolated).toBe(true);
   expect(r.runs).toHaveLength(1);

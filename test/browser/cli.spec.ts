@@ -22,10 +22,29 @@ test('a verified run exits 0 with the table, the share URL and the JSON', () => 
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/^wafer\s+summa/m);
   expect(r.out).toMatch(/^cluster\s+ksplit\/ring/m);
-  expect(r.out).toMatch(/share: http:\/\/127\.0\.0\.1:4173\/\?.*m=40.*#r=/);
+  // The loopback server is gone when the CLI exits: the link points where `npm start` serves, or at --base.
+  expect(r.out).toMatch(/share: http:\/\/127\.0\.0\.1:4173\/\?.*m=40/);
+  const linkFile = json.replace(/\.json$/, '.link.txt');
+  const link = r.out.includes('#r=') ? /share: (\S+)/.exec(r.out)![1]! : readFileSync(linkFile, 'utf8').trim();
+  if (!r.out.includes('#r=')) expect(r.out).toContain(`written to ${linkFile}`);
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:4173\/\?.*m=40.*#r=/);
   const result = JSON.parse(readFileSync(json, 'utf8'));
-  expect(result).toMatchObject({ schema: 1, tool: 'wafer-bench', config: { m: 40, shards: 2 } });
+  expect(result).toMatchObject({ schema: 2, tool: 'wafer-bench', config: { m: 40, shards: 2 } });
   expect(result.runs.map((x: { verified: boolean }) => x.verified)).toEqual([true, true]);
+});
+
+test('--base points the printed link at a hosted copy', () => {
+  const r = bench(
+    'mode=wafer&tiles=1x1&m=16&n=16&k=16&iters=1&warmup=0',
+    '--base',
+    'https://bench.example.org/app/',
+    '--json',
+    test.info().outputPath('b.json'),
+  );
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/share: https:\/\/bench\.example\.org\/app\/\?/);
+  expect(r.out).toContain('the app at https://bench.example.org/app/');
+  expect(bench('m=8', '--base', 'javascript:alert(1)').code).toBe(2);
 });
 
 test('--kernels prints a row per matmul variant with its ratio to naive', () => {

@@ -49,17 +49,31 @@ for (const q of cases) {
   });
 }
 
-test('compare: both modes verified, cluster ksplit commBytes = 2(n−1)/n·M·N·4, summary filled', async () => {
-  const { result, error } = await runQuery(page, 'mode=compare&workload=gemm&m=64&n=64&k=64&shards=4&iters=2&warmup=1');
+test('compare, output=replicated: both modes verified, cluster ksplit commBytes = 2(n−1)/n·M·N·4, summary and target filled', async () => {
+  const { result, error } = await runQuery(page, 'mode=compare&workload=gemm&m=64&n=64&k=64&shards=4&iters=2&warmup=1&output=replicated');
   expect(error).toBeNull();
   const r = result!;
   expectVerified(r);
+  expect(r.schema).toBe(2);
   expect(r.runs.map((x) => x.mode)).toEqual(['wafer', 'cluster']);
   expect(r.runs[1]!.commBytes).toBe(2 * (3 / 4) * 64 * 64 * 4);
   expect(r.summary.waferUnits).toBe(4);
   expect(r.summary.clusterUnits).toBe(4);
   expect(r.summary.speedup).toBeCloseTo(r.summary.waferGflops! / r.summary.clusterGflops!, 9);
-  for (const run of r.runs) expect(run.commFraction).toBeCloseTo(run.exposedCommMs / run.emulatedStepMs.median, 9);
+  for (const run of r.runs) {
+    expect(run.commFraction).toBeCloseTo(run.exposedCommMs / run.emulatedStepMs.median, 9);
+    expect(run.target!.stepUs).toBeGreaterThan(0);
+    expect(run.target!.band.lowUs).toBeLessThanOrEqual(run.target!.stepUs);
+    expect(run.target!.band.highUs).toBeGreaterThanOrEqual(run.target!.stepUs);
+  }
+  expect(r.summary.target!.speedup).toBeCloseTo(r.runs[1]!.target!.stepUs / r.runs[0]!.target!.stepUs, 9);
+});
+
+test('compare, output=sharded (the default): the cluster ends with a reduce-scatter, (n−1)/n·M·N·4 bytes, C split by rows', async () => {
+  const { result, error } = await runQuery(page, 'mode=compare&workload=gemm&m=64&n=64&k=64&shards=4&iters=1&warmup=0');
+  expect(error).toBeNull();
+  expectVerified(result!);
+  expect(result!.runs[1]!.commBytes).toBe((3 / 4) * 64 * 64 * 4);
 });
 
 for (const transport of ['sab', 'message']) {

@@ -10,7 +10,7 @@ const hostile: [string, string, RegExp][] = [
   ['m', '1e308', /m="1e308": must be an integer/],
   ['n', 'NaN', /n="NaN": must be an integer/],
   ['k', '-64', /k="-64": must be an integer/],
-  ['shards', '99999999999999999999', /shards=.*must be an integer from 1 to 16/],
+  ['shards', '99999999999999999999', /shards=.*must be an integer from 1 to 4096/],
   ['tiles', '２x２', /tiles=.*must be RxC/],
   ['alpha', '<svg onload=window.__pwned=1>', /alpha=.*must be a number/],
   ['seed', '\u202e1', /seed=.*must be an integer/],

@@ -36,7 +36,7 @@ test('a small compare run draws every chart with data, and the table', async ({ 
   await expect(page.locator('.phase')).toContainText('Done');
   await shot(page, 'compare-done');
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
-  expect(JSON.parse(await readFile((await json.path())!, 'utf8'))).toMatchObject({ schema: 1, config: { m: 64 } });
+  expect(JSON.parse(await readFile((await json.path())!, 'utf8'))).toMatchObject({ schema: 2, config: { m: 64 } });
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   const lines = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
   expect(lines[0]).toMatch(/^mode,workload,units,/);

@@ -1,0 +1,220 @@
+// The projection of a whole configuration, with nothing run: both sides sized by the `equal` rule, each
+// workload's plan projected onto its target, the one-GPU and whole-wafer baselines, the size and unit sweeps,
+// and the all-reduce sweep's rows — as a schema-2 result with `projection: true`. Pure: runs in Node and on the
+// page, at any size.
+
+import { ConfigError } from '../config/errors.ts';
+import { normalizedConfig, type Config } from '../config/params.ts';
+import { collectiveProblem, kBusFactor } from '../collectives/index.ts';
+import { collectivesOf } from '../engine/program.ts';
+import type { CollectiveRow, Env, Result, RunRecord, SizePoint, SizeSide, TargetSummary } from '../engine/result.ts';
+import { kWorkloadSpecs, layoutOf, type Layout, type Plan, type Style, type WorkloadSpec } from '../workloads/index.ts';
+import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
+import { runRecord } from '../engine/record.ts';
+import { hardwareNotes, project, targetsFor, type Projection } from './project.ts';
+import { at } from './figure.ts';
+import { kFabricPresets } from './hardware/fabrics.ts';
+import { kGpuPresets } from './hardware/gpus.ts';
+import { kLinkPresets } from './hardware/links.ts';
+
+export const kVersion = '0.2.0';
+
+export const stylesOf = (c: Config): Style[] => (c.mode === 'compare' ? ['wafer', 'cluster'] : [c.mode]);
+
+export const specOfWorkload = (c: Config): WorkloadSpec => kWorkloadSpecs[c.workload];
+
+/** The cluster's unit count under the `equal` rule (compare only): as many GPUs as the wafer's power, or peak, buys. */
+export function clusterUnits(c: Config): number {
+  if (c.mode !== 'compare' || c.equal === 'units') return c.shards;
+  const wafer = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
+  const gpuName = c.gpu && c.gpu !== 'custom' ? c.gpu : c.link === 'measured' || c.link === 'custom' ? 'h100' : kLinkPresets[c.link].gpu;
+  const gpu = kGpuPresets[gpuName];
+  const ratio =
+    c.equal === 'power'
+      ? at(wafer.watts, 'mid', 'low') / at(gpu.watts, 'mid', 'low')
+      : (c.fabric === 'custom' ? c.tflops! : wafer.peak[c.precision].value) /
+        (c.gpu === 'custom' || c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
+  return Math.min(4096, Math.max(1, Math.round(ratio)));
+}
+
+/** The layout of a side, with the `equal` rule applied to the cluster. */
+export function sideLayout(c: Config, style: Style, units?: number): Layout {
+  if (units !== undefined) return layoutOf(c, style, units);
+  return style === 'cluster' && c.mode === 'compare' && c.equal !== 'units' ? layoutOf(c, style, clusterUnits(c)) : layoutOf(c, style);
+}
+
+/** The plan of a side, refused with the reason when the configuration cannot be laid out. */
+export function planSide(c: Config, layout: Layout): Plan {
+  const spec = specOfWorkload(c);
+  const problem = spec.problem(c, layout);
+  if (problem) throw new ConfigError(`${layout.style}: ${problem}`);
+  const plan = spec.plan(c, layout);
+  for (const coll of collectivesOf(plan.program)) {
+    const why = collectiveProblem(coll.algorithm, coll.group.length);
+    if (why) throw new ConfigError(`${layout.style}: ${why}`);
+  }
+  return plan;
+}
+
+export function projectSide(c: Config, layout: Layout): { plan: Plan; projection: Projection } {
+  const plan = planSide(c, layout);
+  return { plan, projection: project(plan, targetsFor(c, layout)) };
+}
+
+/** The one-GPU and whole-wafer baselines of the same step, where the workload can be laid out on one unit. */
+function baselines(c: Config): TargetSummary['baselines'] {
+  const one = (style: Style): number | null => {
+    try {
+      return projectSide(c, layoutOf(c, style, 1)).projection.record.stepUs;
+    } catch {
+      return null;
+    }
+  };
+  return { gpuUs: one('cluster'), waferUs: one('wafer') };
+}
+
+export function targetSummary(c: Config, runs: RunRecord[]): TargetSummary {
+  const w = runs.filter((r) => r.mode === 'wafer').at(-1)?.target;
+  const cl = runs.filter((r) => r.mode === 'cluster').at(-1)?.target;
+  const both = w && cl && w.stepUs > 0;
+  return {
+    speedup: both ? cl.stepUs / w.stepUs : null,
+    energyRatio: both && w.joules > 0 ? cl.joules / w.joules : null,
+    equal: c.mode === 'compare' ? c.equal : 'units',
+    waferUnits: runs.find((r) => r.mode === 'wafer')?.units ?? null,
+    clusterUnits: runs.find((r) => r.mode === 'cluster')?.units ?? null,
+    speedupBand: both ? { low: cl.band.lowUs / w.band.highUs, high: cl.band.highUs / w.band.lowUs } : null,
+    baselines: c.workload === 'allreduce' ? { gpuUs: null, waferUs: null } : baselines(c),
+  };
+}
+
+/** nccl-tests rows on the target for each message size of the sweep. */
+export function collectiveRows(c: Config, layout: Layout): CollectiveRow[] {
+  const targets = targetsFor(c, layout);
+  const eb = targets.mid.elemBytes;
+  return sweepSizes(c).map((bytes) => {
+    // The sweep's sizes are bytes of the target's element type, as nccl-tests reports them.
+    const count = Math.max(1, Math.floor(bytes / eb));
+    const size = count * eb;
+    const coll = collectivesOf(allReducePlan(count, layout).program)[0];
+    const time = (s: 'mid' | 'fast' | 'slow') => (coll ? targets[s].collective(coll).us : 0);
+    const cost = coll ? targets.mid.collective(coll) : null;
+    const timeUs = time('mid');
+    const algbw = timeUs > 0 ? size / (timeUs * 1e-6) / 1e9 : 0;
+    return {
+      mode: layout.style,
+      algorithm: layout.collective,
+      devices: layout.units,
+      bytes: size,
+      count,
+      timeUs,
+      algbw,
+      busbw: algbw * kBusFactor.allreduce(layout.units),
+      wrong: NaN,
+      measuredTimeUs: NaN,
+      measuredBusbw: NaN,
+      band: { lowUs: time('fast'), highUs: time('slow') },
+      protocol: cost?.protocol ?? null,
+    };
+  });
+}
+
+function sizePoints(c: Config, styles: Style[]): SizePoint[] {
+  const spec = specOfWorkload(c);
+  const top = spec.size(c);
+  const sizes: number[] = [];
+  for (let s = top; s >= Math.max(4, top / 256) && sizes.length < 12; s = Math.floor(s / 2)) sizes.unshift(s);
+  return sizes.map((size) => {
+    const at = spec.atSize(c, size);
+    const side = (style: Style): SizeSide | null => {
+      if (!styles.includes(style)) return null;
+      try {
+        const t = projectSide(at, sideLayout(at, style)).projection.record;
+        return {
+          stepUs: t.stepUs,
+          lowUs: t.band.lowUs,
+          highUs: t.band.highUs,
+          mfu: t.mfu,
+          exposedShare: t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0,
+          fits: t.fits,
+        };
+      } catch {
+        return null;
+      }
+    };
+    return { size, wafer: side('wafer'), cluster: side('cluster') };
+  });
+}
+
+export const projectionEnv = (userAgent: string): Env => ({
+  userAgent,
+  crossOriginIsolated: false,
+  transport: 'none',
+  timestampQuery: false,
+  adapter: { vendor: '', architecture: '', description: 'none: projection only', isFallbackAdapter: false },
+  features: [],
+  limits: {},
+  backend: 'none',
+});
+
+/** The projection of `c` as a schema-2 result. Throws ConfigError when a side cannot be laid out. */
+export function predict(c: Config, userAgent = 'wafer-bench predict'): Result {
+  const styles = stylesOf(c);
+  const spec = specOfWorkload(c);
+  const runs: RunRecord[] = [];
+  const collectives: CollectiveRow[] = [];
+  const notes = hardwareNotes(c);
+  for (const style of styles) {
+    const layout = sideLayout(c, style);
+    const { plan, projection } = projectSide(c, layout);
+    if (spec.kind === 'sweep') collectives.push(...collectiveRows(c, layout));
+    runs.push(runRecord(c, plan, projection));
+  }
+  const result: Result = {
+    schema: 2,
+    tool: 'wafer-bench',
+    version: kVersion,
+    startedAt: new Date().toISOString(),
+    config: normalizedConfig(c),
+    env: projectionEnv(userAgent),
+    runs,
+    collectives,
+    summary: {
+      waferGflops: null,
+      clusterGflops: null,
+      speedup: null,
+      waferCommFraction: null,
+      clusterCommFraction: null,
+      waferUnits: runs.find((r) => r.mode === 'wafer')?.units ?? null,
+      clusterUnits: runs.find((r) => r.mode === 'cluster')?.units ?? null,
+      target: targetSummary(c, runs),
+    },
+    projection: true,
+    localGflops: NaN,
+    autotune: { ranking: [], cached: false },
+    notes,
+  };
+  if (spec.kind === 'sweep' && styles.length === 2) {
+    const w = collectives.filter((x) => x.mode === 'wafer').at(-1);
+    const cl = collectives.filter((x) => x.mode === 'cluster').at(-1);
+    if (w && cl && w.timeUs > 0) result.summary.target!.speedup = cl.timeUs / w.timeUs;
+  }
+  if (c.sweep === 'size') result.sizeSweep = sizePoints(c, styles);
+  if (c.sweep === 'shards') {
+    const counts: number[] = [];
+    for (let u = 1; u < c.shards; u *= 2) counts.push(u);
+    counts.push(c.shards);
+    result.scaling = counts.map((u) => {
+      const us = (style: Style): number | null => {
+        if (!styles.includes(style)) return null;
+        try {
+          return projectSide(c, layoutOf(c, style, u)).projection.record.stepUs;
+        } catch {
+          return null;
+        }
+      };
+      return { units: u, waferGflops: null, clusterGflops: null, waferUs: us('wafer'), clusterUs: us('cluster') };
+    });
+  }
+  return result;
+}

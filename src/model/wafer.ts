@@ -1,0 +1,148 @@
+// The wafer side on its target: an R×C mesh of tiles cut from the fabric's cores. A message pays its distance in
+// core hops (plus getting on and off the fabric) and streams through as many links as the tile has cores along
+// the edge it crosses; a kernel pays the roofline of its cores and moving its operands across them, never less
+// than the pipeline fill across the tile.
+
+import { specOf, type ComputeOp } from '../ops/index.ts';
+import type { CollectiveOp } from '../engine/program.ts';
+import type { Grid } from '../config/params.ts';
+import { collectiveUs, type Hop } from './collective-cost.ts';
+import { at, type Scenario } from './figure.ts';
+import type { FabricPreset } from './hardware/fabrics.ts';
+import { kElemBytes, type Precision } from './hardware/gpus.ts';
+import type { CollectiveCostOut, Target } from './target.ts';
+
+export interface WaferSpec {
+  fabric: FabricPreset;
+  mesh: Grid;
+  precision: Precision;
+  /** Overrides (fabric=custom): whole-wafer dense peak (TFLOP/s), µs per core hop, GB/s per core link. */
+  peakTflops?: number;
+  hopUs?: number;
+  linkGBs?: number;
+}
+
+export class WaferTarget implements Target {
+  readonly side = 'wafer';
+  readonly elemBytes: number;
+  readonly unitMemoryBytes: number;
+  readonly peakTflops: number;
+  readonly watts: number;
+  /** A tile's size in cores: rows (along the fabric's height) × columns. */
+  readonly tile: { rows: number; cols: number };
+  private readonly clock: number; // cycles per µs
+  private readonly hopUs: number;
+  private readonly rampUs: number;
+  private readonly linkBps: number; // bytes per second per link per direction
+  private readonly corePeak: number; // FLOP/s per core
+  private readonly eta: number;
+  private readonly sramBps: number; // per core
+  private readonly cache = new Map<string, CollectiveCostOut>();
+
+  constructor(
+    readonly spec: WaferSpec,
+    readonly scenario: Scenario,
+  ) {
+    const f = spec.fabric;
+    const s = scenario;
+    const width = f.width.value;
+    const height = f.height.value;
+    this.tile = { rows: height / spec.mesh.rows, cols: width / spec.mesh.cols };
+    const ghz = at(f.clockGHz, s, 'high');
+    this.clock = ghz * 1e3;
+    this.hopUs = spec.hopUs ?? at(f.cyclesPerHop, s, 'low') / this.clock;
+    this.rampUs = at(f.rampCycles, s, 'low') / this.clock;
+    this.linkBps = spec.linkGBs !== undefined ? spec.linkGBs * 1e9 : at(f.linkBytesPerCycle, s, 'high') * ghz * 1e9;
+    const wafer = (spec.peakTflops ?? at(f.peak[spec.precision], s, 'high')) * 1e12;
+    this.corePeak = wafer / (width * height);
+    this.eta = at(f.etaCompute, s, 'high');
+    this.sramBps = at(f.sramGBs, s, 'high') * 1e9;
+    this.elemBytes = kElemBytes[spec.precision];
+    this.unitMemoryBytes = this.cores * f.sramKB.value * 1e3;
+    this.peakTflops = wafer / 1e12;
+    this.watts = at(f.watts, s, 'low');
+  }
+
+  get units(): number {
+    return this.spec.mesh.rows * this.spec.mesh.cols;
+  }
+
+  get cores(): number {
+    return this.tile.rows * this.tile.cols;
+  }
+
+  get describe(): string {
+    const { mesh, fabric } = this.spec;
+    return `${fabric.label}: ${mesh.rows}×${mesh.cols} tiles of ${Math.round(this.tile.rows)}×${Math.round(this.tile.cols)} cores`;
+  }
+
+  get assumptions(): string[] {
+    return [
+      `a message pays its distance in core hops (${(this.hopUs * 1e3).toFixed(2)} ns each) plus ${(this.rampUs * 2e3).toFixed(2)} ns on and off the fabric, and streams through one link per core along the tile edge it crosses (${(this.linkBps / 1e9).toFixed(2)} GB/s per link per direction)`,
+      `a tile's kernel: the pipeline fill across the tile, then max(FLOPs / (η_c·peak of its cores), SRAM bytes / SRAM bandwidth, operand bytes over its core links); η_c ${this.eta}`,
+      'collectives between tiles run as programmed (rings, multicasts); reductions happen in the cores as data streams, inside the transfer time',
+    ];
+  }
+
+  private at(u: number): [number, number] {
+    return [Math.floor(u / this.spec.mesh.cols), u % this.spec.mesh.cols];
+  }
+
+  /** A message between tiles: distance in cores, tile-edge bandwidth in the direction it travels. */
+  hop(a: number, b: number): Hop {
+    const [ia, ja] = this.at(a);
+    const [ib, jb] = this.at(b);
+    const di = Math.abs(ia - ib);
+    const dj = Math.abs(ja - jb);
+    const cores = di * this.tile.rows + dj * this.tile.cols;
+    const L = cores * this.hopUs + 2 * this.rampUs;
+    // Along a row a tile's edge has tile.rows links; along a column, tile.cols.
+    const lanes = dj && di ? Math.min(this.tile.rows, this.tile.cols) : dj ? this.tile.rows : this.tile.cols;
+    const B = (lanes * this.linkBps) / 1e9;
+    const cls = dj ? (jb > ja ? 'E' : 'W') : ib > ia ? 'S' : 'N';
+    return { L, B, cls };
+  }
+
+  kernelFloorUs(op: ComputeOp): number {
+    return op.kind === 'matmul' ? (this.tile.rows + this.tile.cols) * this.hopUs : 2 * this.rampUs;
+  }
+
+  kernelUs(op: ComputeOp): number {
+    const spec = specOf(op);
+    const compute = spec.flops(op) / (this.eta * this.corePeak * this.cores);
+    const sram = (spec.memElems(op) * this.elemBytes) / (this.sramBps * this.cores);
+    let fabric = 0;
+    if (op.kind === 'matmul') {
+      // Operands cross the tile's cores: SUMMA within the tile (A and B panels stream along rows and columns), or
+      // weight-stationary (B stays put; A's k-segments stream along rows and partial sums reduce down columns).
+      const { rows, cols } = this.tile;
+      const mc = Math.ceil(op.m / rows);
+      const nc = Math.ceil(op.n / cols);
+      const kc = Math.ceil(op.k / rows);
+      const summa = Math.max(mc, nc) * op.k;
+      const stationary = op.m * (kc + nc);
+      fabric = (Math.min(summa, stationary) * this.elemBytes) / this.linkBps;
+    }
+    return this.kernelFloorUs(op) + Math.max(compute, sram, fabric) * 1e6;
+  }
+
+  collective(c: CollectiveOp): CollectiveCostOut {
+    const key = `${c.op}|${c.algorithm}|${c.count}|${c.root ?? ''}|${c.group.join(',')}|${c.parts?.map((x) => x.count).join(',') ?? ''}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const t = collectiveUs(c, this.elemBytes, (a, b) => this.hop(a, b), 'multicast');
+    const rows = new Set(c.group.map((u) => this.at(u)[0])).size;
+    const cols = new Set(c.group.map((u) => this.at(u)[1])).size;
+    const axes = rows === 1 ? ['row'] : cols === 1 ? ['col'] : ['row', 'col'];
+    const nearest = Math.min(...c.group.slice(1).map((u) => this.hop(c.group[0]!, u).L));
+    const out: CollectiveCostOut = {
+      us: t.us,
+      protocol: null,
+      floorUs: nearest,
+      bytesPerRank: t.bytesPerRank,
+      resources: c.group.flatMap((u) => axes.map((a) => `${a}${u}`)),
+    };
+    this.cache.set(key, out);
+    return out;
+  }
+}

@@ -1,0 +1,13 @@
+// The workloads, one record each (see ./workload.ts). A new workload is a file and a line here.
+
+import { allreduce } from './allreduce.ts';
+import { gemm } from './gemm.ts';
+import { mlp } from './mlp.ts';
+import type { WorkloadSpec } from './workload.ts';
+
+export const kWorkloadSpecs = Object.freeze({ gemm, mlp, allreduce } satisfies Record<string, WorkloadSpec>);
+export type WorkloadName = keyof typeof kWorkloadSpecs;
+export const kWorkloadNames = Object.freeze(Object.keys(kWorkloadSpecs) as WorkloadName[]);
+
+export type { WorkloadSpec } from './workload.ts';
+export { layoutOf, type Layout, type Plan, type Placement, type Style } from './plan.ts';

@@ -1,0 +1,106 @@
+// What a workload builds for one side: a Plan (the logical program, where inputs and outputs live, FLOPs), laid
+// out by a Layout worked out once from the configuration: units, their mesh or grid, the all-reduce algorithm,
+// and where the output must end.
+
+import type { AlgorithmName } from '../collectives/index.ts';
+import { squarest, gridOf, tilesOf, type Config, type Grid, type Output } from '../config/params.ts';
+import { checkProgram, type Program } from '../engine/program.ts';
+
+export type Style = 'wafer' | 'cluster';
+
+/** Unit `unit` holds, at buf[off..], the row-major block matrix[r0 : r0+rows, c0 : c0+cols]. */
+export interface Placement {
+  unit: number;
+  buf: string;
+  off: number;
+  matrix: string;
+  r0: number;
+  c0: number;
+  rows: number;
+  cols: number;
+}
+
+export interface Plan {
+  /** The logical program: collectives as single ops (see engine/program.ts). */
+  program: Program;
+  /** Global matrices by name: [rows, cols]. */
+  matrices: Record<string, [number, number]>;
+  inputs: Placement[];
+  /** Where the result lies (every copy of it is checked). */
+  outputs: Placement[];
+  /** The name of the result matrix for the reference. */
+  result: string;
+  /** Useful FLOPs of one step (a multiply-add counts 2; redundant work not counted). */
+  flops: number;
+  layout: Layout;
+  describe: string;
+}
+
+export interface Layout {
+  style: Style;
+  units: number;
+  /** wafer: the tile mesh; cluster: the device grid (strategy=summa). */
+  mesh: Grid;
+  /** The all-reduce algorithm: the configured one on a cluster; rings on the wafer's mesh. */
+  collective: AlgorithmName;
+  /** The fabric replicates a message to several receivers (the wafer). */
+  multicast: boolean;
+  output: Output;
+}
+
+/** The layout of one side; `units` overrides the configured count (sweeps, and the `equal` rule). */
+export function layoutOf(c: Config, style: Style, units?: number): Layout {
+  const mesh = units !== undefined ? squarest(units) : style === 'wafer' ? tilesOf(c) : gridOf(c);
+  const n = units ?? (style === 'wafer' ? mesh.rows * mesh.cols : c.shards);
+  return {
+    style,
+    units: n,
+    mesh,
+    collective: style === 'wafer' ? 'ring' : c.collective,
+    multicast: style === 'wafer',
+    output: c.output,
+  };
+}
+
+export const lcm = (a: number, b: number): number => {
+  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+  return (a * b) / gcd(a, b);
+};
+
+/** A ring over n units in a line whose every edge spans at most two units: 0, 2, 4, …, 5, 3, 1. */
+export function lineRing(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 2) out.push(i);
+  for (let i = n % 2 ? n - 2 : n - 1; i > 0; i -= 2) out.push(i);
+  return out;
+}
+
+/**
+ * A ring through every tile of an R×C mesh whose edges join neighbours: along row 0, serpentine back through
+ * columns 1…C−1, and home down column 0 (R even; transposed when only C is even). With R and C both odd no such
+ * cycle exists; the serpentine's closing edge then spans the mesh.
+ */
+export function meshRing(g: Grid): number[] {
+  const { rows: R, cols: C } = g;
+  if (R === 1) return lineRing(C);
+  if (C === 1) return lineRing(R).map((i) => i * C);
+  const at = (i: number, j: number) => i * C + j;
+  if (R % 2 === 0 || C % 2 === 0) {
+    const transposed = R % 2 !== 0;
+    const [r, c] = transposed ? [C, R] : [R, C];
+    const cell = (i: number, j: number) => (transposed ? at(j, i) : at(i, j));
+    const out = [cell(0, 0)];
+    for (let i = 0; i < r; i++) for (let j = 1; j < c; j++) out.push(cell(i, i % 2 ? c - j : j));
+    for (let i = r - 1; i >= 1; i--) out.push(cell(i, 0));
+    return out;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) out.push(at(i, i % 2 ? C - 1 - j : j));
+  return out;
+}
+
+/** A checked plan. */
+export function finish(p: Program, rest: Omit<Plan, 'program'>): Plan {
+  checkProgram(p);
+  return { program: p, ...rest };
+}
