@@ -61,6 +61,7 @@ export function emulateStep(
 export function timelineOf(g: Graph, r: Replay): TimelineEvent[] {
   return g.nodes.flatMap((n) =>
     unitsOf(n).map((u) => ({
+      node: n.id,
       device: u,
       kind: isComm(n) ? ('comm' as const) : ('compute' as const),
       label: n.kind === 'comm' ? n.send.label : n.op.label,
@@ -76,6 +77,7 @@ export function measuredTimelineOf(g: Graph, events: (ExecEvent & { unit: number
   return events.map((e) => {
     const n = g.nodes[e.node]!;
     return {
+      node: e.node,
       device: e.unit,
       kind: isComm(n) ? 'comm' : 'compute',
       label: n.kind === 'comm' ? n.send.label : n.op.label,

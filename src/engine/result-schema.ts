@@ -15,6 +15,7 @@ const list = <T extends v.GenericSchema>(item: T, max = 200_000) => v.pipe(v.arr
 
 const summary = v.object({ median: num, p10: num, p90: num, min: num, max: num, samples: int });
 const event = v.object({
+  node: v.optional(int),
   device: int,
   kind: v.picklist(['compute', 'comm', 'idle']),
   label: str,
@@ -131,7 +132,7 @@ export const kResultSchema = v.object({
     adapter,
     features: list(str, 200),
     limits: v.record(v.pipe(v.string(), v.maxLength(128)), num),
-    backend: v.optional(v.picklist(['webgpu', 'cpu', 'none']), 'webgpu'),
+    backend: v.optional(v.picklist(['webgpu', 'cpu', 'none', 'torch']), 'webgpu'),
   }),
   runs: list(run, 1000),
   collectives: list(collective, 10_000),

@@ -8,6 +8,8 @@ import type { TargetRecord } from '../model/project.ts';
 export type { TargetRecord } from '../model/project.ts';
 
 export interface TimelineEvent {
+  /** The graph node it belongs to: events of one collective or transfer on several units share it. */
+  node?: number;
   device: number;
   kind: 'compute' | 'comm' | 'idle';
   label: string;
@@ -126,8 +128,11 @@ export interface Env {
   adapter: Capabilities['adapter'];
   features: string[];
   limits: Record<string, number>;
-  /** `cpu`: no WebGPU here; TypeScript kernels ran instead. `none`: a projection, nothing ran. */
-  backend: 'webgpu' | 'cpu' | 'none';
+  /**
+   * `cpu`: no WebGPU here; TypeScript kernels ran instead. `none`: a projection, nothing ran. `torch`: measured on
+   * a real cluster by tools/wafer_bench_torch.py (its process group's backend in `transport`).
+   */
+  backend: 'webgpu' | 'cpu' | 'none' | 'torch';
 }
 
 /** The projection summary of a comparison. */

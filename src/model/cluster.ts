@@ -138,8 +138,8 @@ export class ClusterTarget implements Target {
   baseUs(proto: Protocol, spansNodes: boolean): number {
     const l = spansNodes ? this.spec.scaleout : this.spec.link;
     const base = l.latency.kind === 'nccl' ? kBaseLatUs[proto] : at(l.latency.baseUs, this.scenario, 'low');
-    // The collective is a kernel of its own: one launch.
-    return base + this.launch;
+    // The collective is a kernel of its own: one launch (already in a base fitted to measured times).
+    return base + (l.launchIncluded ? 0 : this.launch);
   }
 
   collective(c: CollectiveOp): CollectiveCostOut {

@@ -85,6 +85,7 @@ function linkFor(c: Config): { link: LinkPreset; note: string | null } {
         hopUs: fig(c.alpha!, 'µs', 'custom latency per message (per step of a collective)', 'the alpha parameter'),
       },
       gpu: 'h100',
+      launchIncluded: true,
     };
     return { link, note: null };
   }
@@ -206,6 +207,7 @@ export function project(plan: Plan, targets: Targets): Projection {
   };
   const timeline: TimelineEvent[] = g.nodes.flatMap((n) =>
     unitsOf(n).map((u) => ({
+      node: n.id,
       device: u,
       kind: isComm(n) ? ('comm' as const) : ('compute' as const),
       label: n.kind === 'compute' ? n.op.label : n.kind === 'collective' ? n.op.label : n.send.label,

@@ -36,6 +36,8 @@ export interface LinkPreset {
   latency: { kind: 'nccl'; hw: NcclHw } | { kind: 'fixed'; baseUs: Figure; hopUs: Figure };
   /** The unit this link usually joins. */
   gpu: GpuName;
+  /** The base latency already includes launching the collective's kernel (a link fitted to measurements). */
+  launchIncluded?: boolean;
 }
 
 const nvlink4: LinkPreset = {
