@@ -1,6 +1,6 @@
-// `npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]`: runs the
-// benchmark headless in Chromium through the page's automation hooks, and prints tables (the target projection
-// first), the share URL and the JSON.
+// `npm run bench -- [QUERY] [--json FILE] [--trace FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]`:
+// runs the benchmark headless in Chromium through the page's automation hooks, and prints tables (the target
+// projection first), the share URL and the JSON; with --trace, also the timelines as Chrome Trace Event JSON.
 // Exit status: 0 success, 1 verification or run failed, 2 bad arguments or no WebGPU adapter.
 
 import { writeFile } from 'node:fs/promises';
@@ -8,13 +8,15 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { parseQuery } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
+import { toTrace } from '../engine/trace.ts';
 import { chromiumPath, kQuietArgs, kWebGpuArgs } from './chromium.ts';
 import { startServer } from './serve.ts';
 import { formatResult } from './tables.ts';
 
-const kUsage = `usage: npm run bench -- [QUERY] [--json FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]
+const kUsage = `usage: npm run bench -- [QUERY] [--json FILE] [--trace FILE] [--browser PATH] [--timeout SECONDS] [--kernels] [--base URL]
   QUERY     the page's query string, e.g. "workload=gemm&m=512&n=512&k=512&shards=4"
   --json    where to write the result JSON (default bench-result.json)
+  --trace   where to write the timelines as Chrome Trace Event JSON, for https://ui.perfetto.dev (default: none)
   --browser a Chromium binary (default $CHROMIUM_PATH or /usr/bin/chromium)
   --timeout seconds before the run is abandoned (default 1800)
   --kernels add a row per matmul variant (GFLOP/s median, p10, p90)
@@ -34,6 +36,7 @@ function readArgs() {
     a = parseArgs({
       options: {
         json: { type: 'string', default: 'bench-result.json' },
+        trace: { type: 'string' },
         browser: { type: 'string', default: chromiumPath() },
         timeout: { type: 'string', default: '1800' },
         kernels: { type: 'boolean', default: false },
@@ -67,6 +70,7 @@ function readArgs() {
   return {
     query: (a.positionals[0] ?? '').replace(/^\?/, ''),
     json: a.values.json,
+    trace: a.values.trace,
     browser: a.values.browser,
     timeoutS,
     kernels: a.values.kernels,
@@ -158,6 +162,10 @@ try {
   }
   await writeFile(args.json, JSON.stringify(result, null, 2));
   process.stderr.write(`result JSON written to ${args.json}\n`);
+  if (args.trace) {
+    await writeFile(args.trace, JSON.stringify(toTrace(result)));
+    process.stderr.write(`trace written to ${args.trace} (Chrome Trace Event JSON: open it in https://ui.perfetto.dev)\n`);
+  }
   const bad = result.runs.filter((r) => !r.verified);
   if (parsed.config.verify && bad.length) {
     process.stderr.write(`verification FAILED: ${bad.map((r) => `${r.mode}: ${r.error ?? 'wrong results'}`).join('; ')}\n`);

@@ -1,27 +1,34 @@
-// `npm run predict -- [QUERY] [--json FILE]`: the target projection in Node — no browser, no GPU, any size.
-// Prints the same tables as `bench`, led by target time, and writes the schema-2 result with `projection: true`.
+// `npm run predict -- [QUERY] [--json FILE] [--trace FILE]`: the target projection in Node — no browser, no GPU, any
+// size. Prints the same tables as `bench`, led by target time, and writes the schema-2 result with `projection: true`
+// and, with --trace, the target's timelines as Chrome Trace Event JSON.
 // Exit status: 0 success, 2 bad arguments or a configuration that cannot be laid out.
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseQuery } from '../config/params.ts';
+import { toTrace } from '../engine/trace.ts';
 import { predict } from '../model/predict.ts';
 import { formatResult } from './tables.ts';
 
-const kUsage = `usage: npm run predict -- [QUERY] [--json FILE]
+const kUsage = `usage: npm run predict -- [QUERY] [--json FILE] [--trace FILE]
   QUERY   the page's query string, e.g. "workload=gemm&m=16384&n=16384&k=16384&shards=64"
-  --json  where to write the result JSON (default: none)`;
+  --json  where to write the result JSON (default: none)
+  --trace where to write the timelines as Chrome Trace Event JSON, for https://ui.perfetto.dev (default: none)`;
 
 function fail(code: number, msg: string): never {
   process.stderr.write(`wafer-bench: ${msg}\n`);
   process.exit(code);
 }
 
-let args: ReturnType<
-  typeof parseArgs<{ options: { json: { type: 'string' }; help: { type: 'boolean'; short: 'h' } }; allowPositionals: true }>
->;
+const kOptions = {
+  json: { type: 'string' },
+  trace: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+let args: ReturnType<typeof parseArgs<{ options: typeof kOptions; allowPositionals: true }>>;
 try {
-  args = parseArgs({ options: { json: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  args = parseArgs({ options: kOptions, allowPositionals: true });
 } catch (e) {
   fail(2, `${(e as Error).message}\n${kUsage}`);
 }
@@ -47,4 +54,8 @@ process.stderr.write(`projected in ${ms.toFixed(1)} ms\n`);
 if (args.values.json) {
   await writeFile(args.values.json, JSON.stringify(result, null, 2));
   process.stderr.write(`result JSON written to ${args.values.json}\n`);
+}
+if (args.values.trace) {
+  await writeFile(args.values.trace, JSON.stringify(toTrace(result)));
+  process.stderr.write(`trace written to ${args.values.trace} (Chrome Trace Event JSON: open it in https://ui.perfetto.dev)\n`);
 }
