@@ -6,8 +6,8 @@ el.addEventListener(
   (e) => (elStatus.textContent = `Element: ${e.detail.phase} (${Math.round(e.detail.fraction * 100)}%)`),
 );
 el.addEventListener('wafer-bench:result', (e) => {
-  const s = e.detail.result.summary;
-  elStatus.textContent = `Element: done — wafer ${s.waferGflops?.toFixed(3)} vs cluster ${s.clusterGflops?.toFixed(3)} GFLOP/s (emulated), transport ${e.detail.result.env.transport}`;
+  const s = e.detail.result.summary.target;
+  elStatus.textContent = `Element: done — cluster step ÷ wafer step ${s?.speedup?.toFixed(2) ?? '—'}× on the target, run here and verified over the ${e.detail.result.env.transport} transport`;
 });
 el.addEventListener('wafer-bench:error', (e) => (elStatus.textContent = `Element: error — ${e.detail.message}`));
 

@@ -22,6 +22,8 @@ export interface WaferBenchApi {
   run(query?: string, options?: RunOptions): Promise<Result>;
   stop(): void;
   result: Result | null;
+  /** The projection (schema 2, `projection: true`) of the configuration the controls show now. */
+  readonly projection: Result | null;
   /** The link to this configuration; with a result, the fragment carries it. */
   shareLink(result?: Result | null): Promise<string>;
   /** Live device workers (leak checks). */
@@ -42,6 +44,6 @@ export function setState(s: BenchState): void {
   document.body.dataset.benchState = s;
 }
 
-export function emit(name: 'ready' | 'progress' | 'result' | 'error', detail: unknown): void {
+export function emit(name: 'ready' | 'progress' | 'result' | 'error' | 'projection', detail: unknown): void {
   window.dispatchEvent(new CustomEvent(`wafer-bench:${name}`, { detail }));
 }

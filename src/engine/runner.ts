@@ -241,6 +241,8 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     if (wt && ct) {
       result.summary.speedup = ct.measuredTimeUs / wt.measuredTimeUs;
       if (wt.timeUs > 0) result.summary.target!.speedup = ct.timeUs / wt.timeUs;
+      if (wt.band && ct.band)
+        result.summary.target!.speedupBand = { low: ct.band.lowUs / wt.band.highUs, high: ct.band.highUs / wt.band.lowUs };
     }
   }
   return result;

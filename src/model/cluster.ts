@@ -20,6 +20,8 @@ export interface ClusterSpec {
   precision: Precision;
   /** Overrides the GPU's dense peak (TFLOP/s) for `precision` (link=custom). */
   peakTflops?: number;
+  /** Torus axes a collective uses (default: those a slice of `units` chips spans). */
+  torusAxes?: number;
 }
 
 /** Torus axes a slice of p chips spans (v5p slices: 2x2x1 for 4 chips, 2x2x2 for 8, …). */
@@ -112,7 +114,7 @@ export class ClusterTarget implements Target {
     };
     const bus = (l: LinkPreset, p: number): number => {
       const b = at(l.busGBs, s, 'high');
-      return l.topology === 'torus' ? b * 2 * torusAxes(p) : b;
+      return l.topology === 'torus' ? b * 2 * (this.spec.torusAxes ?? torusAxes(p)) : b;
     };
     return (a: number, b: number): Hop => {
       const inter = this.node(a) !== this.node(b);

@@ -96,10 +96,12 @@ export function collectiveRows(c: Config, layout: Layout): CollectiveRow[] {
     // The sweep's sizes are bytes of the target's element type, as nccl-tests reports them.
     const count = Math.max(1, Math.floor(bytes / eb));
     const size = count * eb;
-    const coll = collectivesOf(allReducePlan(count, layout).program)[0];
-    const time = (s: 'mid' | 'fast' | 'slow') => (coll ? targets[s].collective(coll).us : 0);
-    const cost = coll ? targets.mid.collective(coll) : null;
-    const timeUs = time('mid');
+    // The collective alone (nccl-tests times it without the out-of-place copy), replayed: on a mesh it is several
+    // collectives, rows then columns.
+    const plan = allReducePlan(count, layout, false);
+    const p = project(plan, targets).record;
+    const protocols = collectivesOf(plan.program).map((x) => targets.mid.collective(x).protocol);
+    const timeUs = p.stepUs;
     const algbw = timeUs > 0 ? size / (timeUs * 1e-6) / 1e9 : 0;
     return {
       mode: layout.style,
@@ -113,8 +115,8 @@ export function collectiveRows(c: Config, layout: Layout): CollectiveRow[] {
       wrong: NaN,
       measuredTimeUs: NaN,
       measuredBusbw: NaN,
-      band: { lowUs: time('fast'), highUs: time('slow') },
-      protocol: cost?.protocol ?? null,
+      band: { lowUs: p.band.lowUs, highUs: p.band.highUs },
+      protocol: protocols[0] ?? null,
     };
   });
 }
@@ -197,7 +199,11 @@ export function predict(c: Config, userAgent = 'wafer-bench predict'): Result {
   if (spec.kind === 'sweep' && styles.length === 2) {
     const w = collectives.filter((x) => x.mode === 'wafer').at(-1);
     const cl = collectives.filter((x) => x.mode === 'cluster').at(-1);
-    if (w && cl && w.timeUs > 0) result.summary.target!.speedup = cl.timeUs / w.timeUs;
+    if (w && cl && w.timeUs > 0) {
+      result.summary.target!.speedup = cl.timeUs / w.timeUs;
+      if (w.band && cl.band)
+        result.summary.target!.speedupBand = { low: cl.band.lowUs / w.band.highUs, high: cl.band.highUs / w.band.lowUs };
+    }
   }
   if (c.sweep === 'size') result.sizeSweep = sizePoints(c, styles);
   if (c.sweep === 'shards') {

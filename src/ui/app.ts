@@ -1,15 +1,18 @@
-// The page: parses the URL, shows the device, runs benchmarks with progress and Stop, and publishes the
-// automation hooks and embed messages of the contract.
+// The page: the answer for the configuration the controls show (the live projection, first), the controls, the
+// charts, and a local verified run with progress and Stop; the automation hooks and embed messages of the contract.
 
 import { parseQuery, toSearchParams, type Config, type Parsed } from '../config/params.ts';
 import { runBenchmark, StoppedError } from '../engine/runner.ts';
 import { liveWorkers } from '../engine/pool.ts';
 import type { Result } from '../engine/result.ts';
 import { emit, postToParent, setState, type RunOptions } from '../hooks.ts';
-import { Charts } from './charts.ts';
+import { fmtTime, renderAnswer, verdict } from './answer.ts';
+import { ChartHost } from './charts/host.ts';
+import type { ChartInput } from './charts/chart.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
 import { clear, fmt, h, pct } from './dom.ts';
+import { LiveProjection, type ProjectionState } from './projection.ts';
 import { ResultsView } from './results.ts';
 import { decodeShared, shareLink } from './share.ts';
 import { validateEmbedMessage } from './embed.ts';
@@ -20,19 +23,25 @@ export class App {
   private running: Promise<Result> | null = null;
   private result: Result | null = null;
   private shared: Result | null = null;
+  private live: ChartInput['live'] = [];
+  private timeline: ChartInput['timeline'] = 'target';
   private readonly embed: boolean;
   private readonly parentOrigin: string | null;
   private readonly messages = h('div', { class: 'messages', role: 'status', 'aria-live': 'polite' });
-  private readonly progressBar = h('progress', { max: 1, value: 0, 'aria-label': 'Progress' });
-  private readonly phase = h('span', { class: 'phase', text: 'Ready.' });
-  private readonly runBtn = h('button', { type: 'button', class: 'primary', text: 'Run' });
+  private readonly answer = h('section', { class: 'answer', 'aria-labelledby': 'answer-title', 'aria-live': 'polite' });
+  private readonly progressBar = h('progress', { max: 1, value: 0, 'aria-label': 'Progress of the local run' });
+  private readonly phase = h('span', { class: 'phase', text: 'Not run yet.' });
+  private readonly runBtn = h('button', { type: 'button', class: 'primary', id: 'run', text: 'Run' });
   private readonly stopBtn = h('button', { type: 'button', text: 'Stop', disabled: true });
-  private readonly summary = h('p', { class: 'summary', 'aria-live': 'polite' });
+  private readonly blocked = h('p', { class: 'blocked error', id: 'run-blocked', hidden: true });
+  private readonly summary = h('p', { class: 'summary', role: 'status', 'aria-live': 'polite' });
   private readonly sharedBox = h('section', { class: 'shared', hidden: true, 'aria-label': 'Shared result' });
-  private readonly deviceBox = h('section', { class: 'device', 'aria-label': 'Device' });
+  private readonly deviceBox = h('div', { class: 'device' });
+  private readonly deviceDetails = h('details', { class: 'device-details' }, h('summary', { text: 'This machine' }), this.deviceBox);
   private readonly controls: Controls;
-  private readonly charts: Charts;
+  private readonly charts: ChartHost;
   private readonly results: ResultsView;
+  private readonly projection: LiveProjection;
   private startedAt = 0;
 
   constructor(private readonly root: HTMLElement) {
@@ -42,16 +51,20 @@ export class App {
     const origin = url.searchParams.get('origin');
     this.parentOrigin = origin && /^https?:\/\/[^/]+$/.test(origin) ? origin : null;
     this.controls = new Controls(
-      (q) => this.configure(q, true),
+      (q) => this.configure(q, true, false),
       (q) => this.configure(q, true),
     );
-    this.charts = new Charts(this.embed);
+    this.charts = new ChartHost(this.embed, (view) => {
+      this.timeline = view;
+      this.redraw();
+    });
     this.results = new ResultsView(
       () => this.result,
       () => this.parsed.config,
     );
+    this.projection = new LiveProjection((s) => this.onProjection(s));
     this.layout();
-    this.runBtn.addEventListener('click', () => void this.start(this.controls.query()).catch(() => {}));
+    this.runBtn.addEventListener('click', () => void this.start(this.currentQuery()).catch(() => {}));
     this.stopBtn.addEventListener('click', () => this.stop());
     this.configure(url.search, false);
     window.addEventListener('message', (ev) => this.onMessage(ev));
@@ -65,49 +78,98 @@ export class App {
     if (this.embed) {
       document.body.classList.add('embed');
       const full = new URL(location.href);
-      full.searchParams.delete('embed');
-      full.searchParams.delete('autorun');
-      full.searchParams.delete('origin');
-      const open = h('a', { href: full.toString(), target: '_blank', rel: 'noopener', text: 'Open full page ↗' });
+      for (const k of ['embed', 'autorun', 'origin']) full.searchParams.delete(k);
+      const open = h('a', { href: full.toString(), target: '_blank', rel: 'noopener', text: 'Open the full page ↗' });
       this.root.append(
         h('header', { class: 'embed-head' }, h('strong', { text: 'wafer-bench' }), bar, open),
         this.messages,
+        this.answer,
         this.summary,
         this.charts.el,
       );
       return;
     }
+    const skip = h('a', { class: 'skip-link', href: '#run', text: 'Skip to Run' });
+    skip.addEventListener('click', (e) => {
+      e.preventDefault();
+      this.runBtn.focus();
+    });
     const intro = h(
       'p',
       { class: 'intro' },
-      'The same model-parallel work, run on your GPU two ways: as tiles on one wafer-scale device, and as shards of a cluster of devices. ',
-      'Kernels are real WGSL; times are measured here, and the comparison is emulated from sourced hardware figures. ',
+      'For the same model-parallel work, how long does a step take, and how much of it goes to moving data, on a wafer-scale chip versus a GPU cluster? ',
+      'The answer below is projected from sourced hardware figures for what the controls say; Run then executes the same program here with real WebGPU kernels and verifies it. ',
       h('a', { href: './docs.html', text: 'How to read this' }),
     );
+    const local = h(
+      'section',
+      { class: 'local', 'aria-labelledby': 'local-title' },
+      h('h2', { id: 'local-title', text: 'Run it here' }),
+      h('p', {
+        class: 'muted',
+        text: 'Runs the same program on this machine’s GPU (workers sharing one device), verifies every result against a CPU reference, and shows it with your GPU as the unit. Measured wall time is shown beside it, never as cluster speed.',
+      }),
+      bar,
+      this.blocked,
+      this.summary,
+      this.deviceDetails,
+    );
     this.root.append(
+      skip,
       h('header', {}, h('h1', { text: 'wafer-bench' }), intro),
       this.messages,
       this.sharedBox,
-      h(
-        'div',
-        { class: 'columns' },
-        h('aside', {}, this.deviceBox, this.controls.el),
-        h('main', {}, bar, this.summary, this.charts.el, this.results.el),
-      ),
+      h('div', { class: 'layout' }, this.answer, h('aside', {}, this.controls.el), h('main', {}, this.charts.el, local, this.results.el)),
     );
   }
 
-  /** Applies a query: parse, show problems, sync the form and (optionally) the URL. */
-  private configure(query: string, updateUrl: boolean): void {
+  /** The query the controls describe (their valid fields). */
+  private currentQuery(): string {
+    return this.controls.query();
+  }
+
+  /** Applies a query: parse, show problems, sync the form, project, and (optionally) the URL. */
+  private configure(query: string, updateUrl: boolean, fromOutside = true): void {
+    if (fromOutside) this.controls.reset();
     this.parsed = parseQuery(query);
     this.controls.set(this.parsed.config);
     this.showProblems(this.parsed);
+    this.checkRunnable();
     if (updateUrl) {
       const url = new URL(location.href);
       url.search = toSearchParams(this.parsed.config).toString();
       url.hash = '';
       history.replaceState(null, '', url);
     }
+    void this.projection.update(toSearchParams(this.parsed.config).toString());
+  }
+
+  /** Run waits until every field holds a value it can use, and says why. */
+  private checkRunnable(): void {
+    const bad = [...this.controls.problems.values()];
+    this.blocked.hidden = bad.length === 0;
+    this.blocked.textContent = bad.length ? `Run is blocked until the marked fields are fixed: ${bad.join('; ')}` : '';
+    if (!this.running) this.runBtn.disabled = bad.length > 0;
+    if (bad.length) this.runBtn.setAttribute('aria-describedby', 'run-blocked');
+    else this.runBtn.removeAttribute('aria-describedby');
+  }
+
+  private onProjection(s: ProjectionState): void {
+    renderAnswer(this.answer, s.result, s.error, false);
+    this.redraw();
+    emit('projection', s.result);
+  }
+
+  private redraw(): void {
+    this.charts.update({
+      projection: this.projection.state?.result ?? null,
+      result: this.result,
+      shared: this.shared,
+      live: this.live,
+      imported: [],
+      timeline: this.timeline,
+      compact: this.embed,
+    });
   }
 
   private showProblems(p: Parsed): void {
@@ -124,6 +186,8 @@ export class App {
     const info = await probeDevice();
     clear(this.deviceBox);
     this.deviceBox.append(devicePanel(info));
+    // Open where there is something to act on: no WebGPU, or a page that is not cross-origin isolated.
+    this.deviceDetails.open = !info.ok || globalThis.crossOriginIsolated !== true;
     if (!info.ok) {
       this.messages.append(
         h(
@@ -132,8 +196,8 @@ export class App {
           h('strong', { text: 'No WebGPU in this browser. ' }),
           `Why: ${info.why} `,
           'How to enable it: use a current Chrome or Edge (WebGPU is on by default on Windows, macOS and ChromeOS); on Linux start Chrome with --enable-unsafe-webgpu --enable-features=Vulkan; in Firefox Nightly or Safari Technology Preview turn WebGPU on in the settings. ',
-          h('strong', { text: 'Meanwhile runs use the CPU backend' }),
-          ' (TypeScript kernels in the same workers): the comparison works, and every figure is labeled as CPU.',
+          h('strong', { text: 'The projection works without it, and local runs use the CPU backend' }),
+          ' (TypeScript kernels in the same workers): every local figure is labeled as CPU.',
         ),
       );
     }
@@ -151,6 +215,7 @@ export class App {
     };
     Object.defineProperties(api, {
       result: { get: () => this.result, enumerable: true },
+      projection: { get: () => this.projection.state?.result ?? null, enumerable: true },
       workers: { get: () => liveWorkers, enumerable: true },
     });
     globalThis.waferBench = api as typeof globalThis.waferBench;
@@ -166,10 +231,14 @@ export class App {
     const c = this.parsed.config;
     this.controller = new AbortController();
     const signal = this.controller.signal;
+    const hadFocus = document.activeElement === this.runBtn;
     this.setRunning(true);
-    this.charts.reset(c, this.shared);
+    if (hadFocus) this.stopBtn.focus();
+    this.result = null;
+    this.live = [];
     this.results.clear();
     this.summary.textContent = '';
+    this.redraw();
     this.startedAt = performance.now();
     let lastProgress = 0;
     const run = runBenchmark(c, {
@@ -206,8 +275,14 @@ export class App {
           postToParent('progress', { phase, fraction }, this.parentOrigin);
         }
       },
-      iteration: (mode, i, it) => this.charts.iteration(mode, i, it),
-      partial: (r) => this.charts.partial(r),
+      iteration: (mode, i, it) => {
+        this.live.push({ mode, i, gflops: it.gflops, hidden: it.hidden });
+        this.redraw();
+      },
+      partial: (r) => {
+        if (r.runs) this.result = r;
+        this.redraw();
+      },
     });
     this.running = run;
     try {
@@ -228,18 +303,22 @@ export class App {
       if (e instanceof StoppedError || signal.aborted) {
         setState('stopped');
         this.phase.textContent = 'Stopped.';
+        this.summary.textContent = 'The run was stopped; every worker is ended.';
         throw new Error('stopped');
       }
       const message = (e as Error).message ?? String(e);
       this.message('error', message);
       this.phase.textContent = 'Failed.';
+      this.summary.textContent = `The run failed: ${message}`;
       setState('error');
       emit('error', { message });
       postToParent('error', { message }, this.parentOrigin);
       throw e;
     } finally {
       this.running = null;
+      const hadStopFocus = document.activeElement === this.stopBtn;
       this.setRunning(false);
+      if (hadStopFocus || document.activeElement === document.body) this.runBtn.focus();
     }
   }
 
@@ -252,14 +331,15 @@ export class App {
     this.runBtn.disabled = on;
     this.stopBtn.disabled = !on;
     this.controls.setDisabled(on);
+    if (!on) this.checkRunnable();
   }
 
   private finish(r: Result): void {
     this.progressBar.value = 1;
     this.phase.textContent = `Done in ${fmt((performance.now() - this.startedAt) / 1000, 3)} s.`;
     this.summary.textContent = summaryLine(r);
-    this.charts.showResult(r);
     this.results.show(r);
+    this.redraw();
   }
 
   private async loadShared(hash: string): Promise<void> {
@@ -275,17 +355,17 @@ export class App {
     clear(this.sharedBox);
     const again = h('button', { type: 'button', class: 'primary', text: 'Run this configuration here and overlay' });
     again.addEventListener('click', () => void this.start(location.search).catch(() => {}));
+    const where = r.projection
+      ? 'A projection (nothing ran)'
+      : `Measured on ${r.env.adapter.description || r.env.adapter.vendor || 'an unknown adapter'} (${r.env.adapter.architecture || 'unknown architecture'})`;
     this.sharedBox.append(
       h('h2', { text: 'Shared result' }),
-      h('p', {
-        text: `Measured on ${r.env.adapter.description || r.env.adapter.vendor || 'an unknown adapter'} (${r.env.adapter.architecture || 'unknown architecture'}), ${new Date(r.startedAt).toLocaleString()}.`,
-      }),
+      h('p', { text: `${where}, ${new Date(r.startedAt).toLocaleString()}.` }),
       h('p', { class: 'summary', text: summaryLine(r) }),
       again,
     );
-    this.charts.reset(this.parsed.config, r);
-    this.charts.showResult(r, true);
     this.results.show(r, 'Shared result');
+    this.redraw();
   }
 
   private onMessage(ev: MessageEvent): void {
@@ -304,25 +384,23 @@ export class App {
   }
 }
 
+/** One line for a finished result: the target answer, then what ran here. */
 export function summaryLine(r: Result): string {
-  const s = r.summary;
+  const parts = [verdict(r)];
   if (r.config.workload === 'allreduce') {
     const last = (mode: string) => r.collectives.filter((x) => x.mode === mode).at(-1);
-    const parts = ['wafer', 'cluster']
-      .map((m) => last(m))
-      .filter(Boolean)
-      .map(
-        (x) => `${x!.mode} ${x!.algorithm} over ${x!.devices}: busbw ${fmt(x!.busbw)} GB/s at ${x!.bytes} B (emulated), #wrong ${x!.wrong}`,
+    for (const x of ['wafer', 'cluster'].map(last).filter(Boolean))
+      parts.push(
+        `${x!.mode} ${x!.algorithm} over ${x!.devices} at ${x!.bytes} B: ${fmtTime(x!.timeUs)} on the target${Number.isFinite(x!.wrong) ? `, #wrong ${x!.wrong} here` : ''}`,
       );
-    return parts.join(' · ');
+  } else if (!r.projection) {
+    for (const x of r.runs)
+      parts.push(
+        `${x.mode} (${x.units} ${x.mode === 'wafer' ? 'tiles' : 'GPUs'}) here: ${fmt(x.gflops.median)} GFLOP/s with your GPU as the unit, ${pct(x.commFraction)} exposed communication`,
+      );
   }
-  const parts: string[] = [];
-  if (s.waferGflops !== null)
-    parts.push(`wafer (${s.waferUnits} tiles): ${fmt(s.waferGflops)} GFLOP/s, ${pct(s.waferCommFraction)} exposed comm`);
-  if (s.clusterGflops !== null)
-    parts.push(`cluster (${s.clusterUnits} shards): ${fmt(s.clusterGflops)} GFLOP/s, ${pct(s.clusterCommFraction)} exposed comm`);
-  if (s.speedup !== null) parts.push(`wafer/cluster ${fmt(s.speedup)}×`);
+  const ran = r.runs.some((x) => x.iterations.length);
   const ok = r.runs.every((x) => x.verified);
   const cpu = r.env.backend === 'cpu' ? 'CPU backend (no WebGPU) — ' : '';
-  return `${cpu}${parts.join(' · ')} — emulated throughput; ${ok ? 'all verified' : 'NOT verified'}`;
+  return `${cpu}${parts.join(' · ')}${ran ? ` — ${ok ? 'all verified' : 'NOT verified'}` : ''}`;
 }

@@ -1,18 +1,30 @@
-// The controls panel: one labeled input per URL parameter, kept in sync with the URL, plus named presets.
+// The controls: one labelled input or select per URL parameter (its `name` is the parameter), a visible one-line
+// help under each, the few that change the question first and the rest under "Advanced", named presets with the
+// one in force shown, and validation in place: a bad value stays in its field, marked invalid with its message
+// beside it, and Run is blocked until it is fixed.
 
 import {
   defaultConfig,
+  kParamNames,
+  parseQuery,
+  toSearchParams,
+  type Config,
   kCollectives,
+  kEquals,
   kFabrics,
+  kGpus,
   kLinks,
   kModes,
+  kOutputs,
+  kPrecisions,
   kStrategies,
   kSweeps,
   kTransports,
-  kWorkloads,
-  type Config,
+  kLinkPresetNames,
 } from '../config/params.ts';
+import { kWorkloadNames, kWorkloadSpecs } from '../workloads/index.ts';
 import { h } from './dom.ts';
+import { optionLabel } from './labels.ts';
 
 interface Control {
   name: keyof Config;
@@ -20,38 +32,98 @@ interface Control {
   options?: readonly string[];
   placeholder?: string;
   help: string;
-  /** Shown only for these workloads (all when absent). */
-  workloads?: Config['workload'][];
+  /** Under "Advanced". */
+  advanced?: boolean;
+  /** Shown only when this holds (default: always). */
+  when?: (c: Config) => boolean;
 }
 
-const kControls: Control[] = [
-  { name: 'mode', label: 'Mode', options: kModes, help: 'compare runs both styles on the same inputs' },
-  { name: 'workload', label: 'Workload', options: kWorkloads, help: 'GEMM, the Megatron MLP, or an all-reduce sweep' },
-  { name: 'm', label: 'M', help: 'rows of A and C', workloads: ['gemm'] },
-  { name: 'n', label: 'N', help: 'columns of B and C', workloads: ['gemm'] },
-  { name: 'k', label: 'K', help: 'inner dimension', workloads: ['gemm'] },
-  { name: 'tokens', label: 'Tokens', help: 'rows of X', workloads: ['mlp'] },
-  { name: 'hidden', label: 'Hidden', help: 'model width; the MLP is 4× wider', workloads: ['mlp'] },
-  { name: 'layers', label: 'Layers', help: 'MLP blocks in a row', workloads: ['mlp'] },
-  { name: 'shards', label: 'Shards', help: 'cluster devices, 1–16', placeholder: '4' },
-  { name: 'tiles', label: 'Tiles', placeholder: 'auto (RxC)', help: 'wafer tile mesh, e.g. 2x2; empty: squarest for shards' },
-  { name: 'strategy', label: 'Strategy', options: kStrategies, help: 'how the cluster splits the GEMM', workloads: ['gemm'] },
-  { name: 'grid', label: 'Grid', placeholder: 'auto (RxC)', help: 'device grid for strategy=summa', workloads: ['gemm'] },
-  { name: 'collective', label: 'Collective', options: kCollectives, help: 'all-reduce algorithm on the cluster' },
-  { name: 'transport', label: 'Transport', options: kTransports, help: 'how bytes move between workers' },
-  { name: 'link', label: 'Link', options: kLinks, help: 'the interconnect the cluster emulates' },
-  { name: 'fabric', label: 'Fabric', options: kFabrics, help: 'the on-wafer fabric the tiles emulate' },
-  { name: 'alpha', label: 'α (µs)', placeholder: 'custom', help: 'custom latency per message (link) or hop (fabric)' },
-  { name: 'gbps', label: 'GB/s', placeholder: 'custom', help: 'custom bandwidth, per direction' },
-  { name: 'tflops', label: 'TFLOP/s', placeholder: 'custom', help: 'custom target peak' },
-  { name: 'minBytes', label: 'Min bytes', help: 'smallest all-reduce message', workloads: ['allreduce'] },
-  { name: 'maxBytes', label: 'Max bytes', help: 'largest all-reduce message', workloads: ['allreduce'] },
-  { name: 'factor', label: 'Factor', help: 'size step of the sweep', workloads: ['allreduce'] },
-  { name: 'sweep', label: 'Sweep', options: kSweeps, help: 'shards: 1, 2, 4, … units on each side' },
-  { name: 'iters', label: 'Iterations', help: 'timed steps' },
-  { name: 'warmup', label: 'Warm-up', help: 'untimed steps first' },
-  { name: 'seed', label: 'Seed', help: 'inputs are seeded random' },
-  { name: 'verify', label: 'Verify', options: ['1', '0'], help: 'check every result against a CPU reference' },
+const reads = (name: keyof Config) => (c: Config) => kWorkloadSpecs[c.workload].params.includes(name);
+const custom = (c: Config) => c.link === 'custom' || c.fabric === 'custom' || c.gpu === 'custom';
+
+export const kControls: readonly Control[] = [
+  { name: 'workload', label: 'Workload', options: kWorkloadNames, help: 'the model-parallel work both sides do' },
+  { name: 'm', label: 'M', help: 'rows of A and C', when: reads('m') },
+  { name: 'n', label: 'N', help: 'columns of B and C', when: reads('n') },
+  { name: 'k', label: 'K', help: 'the inner dimension', when: reads('k') },
+  { name: 'tokens', label: 'Tokens', help: 'rows of X: the tokens in flight', when: reads('tokens') },
+  { name: 'hidden', label: 'Hidden', help: 'model width; the MLP is 4× wider', when: reads('hidden') },
+  { name: 'layers', label: 'Layers', help: 'MLP blocks one after another', when: reads('layers') },
+  { name: 'minBytes', label: 'Smallest message', help: 'bytes of the first all-reduce', when: reads('minBytes') },
+  { name: 'maxBytes', label: 'Largest message', help: 'bytes of the last all-reduce', when: reads('maxBytes') },
+  { name: 'mode', label: 'Sides', options: kModes, help: 'compare the wafer with the cluster, or look at one' },
+  { name: 'shards', label: 'GPUs', placeholder: '4', help: 'cluster units, 1–4096 (a local run emulates up to 16)' },
+  { name: 'tiles', label: 'Wafer tiles', placeholder: 'auto (RxC)', help: 'the wafer cut into R×C tiles; empty: as many as GPUs' },
+  { name: 'gpu', label: 'GPU', options: ['', ...kGpus], help: 'peak, memory and power of one cluster unit' },
+  { name: 'link', label: 'Link inside a node', options: kLinks, help: 'what joins the GPUs of a node' },
+  { name: 'fabric', label: 'Wafer', options: kFabrics, help: 'the wafer-scale system and its fabric' },
+  { name: 'equal', label: 'Compare at', options: kEquals, help: 'how the cluster is sized against the wafer' },
+  { name: 'precision', label: 'Precision', options: kPrecisions, help: 'the targets’ number format: peak and bytes' },
+  { name: 'output', label: 'Output', options: kOutputs, help: 'where the result must end, on both sides', when: reads('output') },
+  {
+    name: 'strategy',
+    label: 'Cluster strategy',
+    options: kStrategies,
+    help: 'how the cluster splits the GEMM',
+    advanced: true,
+    when: reads('strategy'),
+  },
+  {
+    name: 'grid',
+    label: 'Device grid',
+    placeholder: 'auto (RxC)',
+    help: 'for SUMMA on the cluster',
+    advanced: true,
+    when: (c) => c.workload === 'gemm' && c.strategy === 'summa',
+  },
+  {
+    name: 'collective',
+    label: 'All-reduce algorithm',
+    options: kCollectives,
+    help: 'on the cluster (the wafer uses rings)',
+    advanced: true,
+  },
+  { name: 'gpusPerNode', label: 'GPUs per node', help: 'units joined by the node link; nodes by the scale-out link', advanced: true },
+  { name: 'scaleout', label: 'Link between nodes', options: kLinkPresetNames, help: 'what joins the nodes', advanced: true },
+  { name: 'sweep', label: 'Sweep', options: kSweeps, help: 'project over problem sizes or unit counts', advanced: true },
+  { name: 'factor', label: 'Size step', help: 'each message this many times the last', advanced: true, when: reads('factor') },
+  {
+    name: 'alpha',
+    label: 'α (µs)',
+    placeholder: 'custom',
+    help: 'custom latency per message (link) or core hop (fabric)',
+    advanced: true,
+    when: custom,
+  },
+  {
+    name: 'base',
+    label: 'Base (µs)',
+    placeholder: 'custom',
+    help: 'custom link latency once per collective',
+    advanced: true,
+    when: custom,
+  },
+  {
+    name: 'gbps',
+    label: 'GB/s',
+    placeholder: 'custom',
+    help: 'custom bandwidth per direction (per core link on a wafer)',
+    advanced: true,
+    when: custom,
+  },
+  {
+    name: 'tflops',
+    label: 'TFLOP/s',
+    placeholder: 'custom',
+    help: 'custom dense peak (a GPU, or the whole wafer)',
+    advanced: true,
+    when: custom,
+  },
+  { name: 'iters', label: 'Iterations', help: 'timed steps of a local run', advanced: true },
+  { name: 'warmup', label: 'Warm-up', help: 'untimed steps first', advanced: true },
+  { name: 'transport', label: 'Transport', options: kTransports, help: 'how bytes move between workers here', advanced: true },
+  { name: 'seed', label: 'Seed', help: 'inputs are seeded random numbers', advanced: true },
+  { name: 'verify', label: 'Verify', options: ['1', '0'], help: 'check every result against a CPU reference', advanced: true },
 ];
 
 export interface Preset {
@@ -60,15 +132,21 @@ export interface Preset {
 }
 
 export const kPresets: readonly Preset[] = Object.freeze([
-  { name: 'Default: 1024³ GEMM, 4 GPUs over NVLink vs a 2×2 wafer', query: '' },
-  { name: 'Megatron MLP, 8 GPUs over NVLink vs a wafer', query: 'workload=mlp&shards=8&tokens=256&hidden=512' },
-  { name: 'PCIe box vs wafer (GEMM, K split)', query: 'shards=4&link=pcie5&m=512&n=512&k=512' },
-  { name: 'InfiniBand across nodes vs wafer', query: 'shards=8&link=ib-ndr&m=512&n=512&k=512' },
-  { name: 'All-reduce sweep, ring', query: 'workload=allreduce&mode=cluster&collective=ring&maxBytes=4194304' },
-  { name: 'All-reduce sweep, halving-doubling', query: 'workload=allreduce&mode=cluster&collective=rhd&maxBytes=4194304' },
-  { name: 'Scaling: 1 to 8 units, small GEMM', query: 'sweep=shards&shards=8&m=256&n=256&k=256&iters=5' },
-  { name: 'Quick check (small)', query: 'm=128&n=128&k=128&iters=5&warmup=1' },
+  { name: 'Default: 1024³ GEMM, 4 H100 over NVLink vs a 2×2 wafer', query: '' },
+  { name: 'Megatron MLP, 8 GPUs over NVLink vs the wafer', query: 'workload=mlp&shards=8&tokens=2048&hidden=8192' },
+  { name: 'Large GEMM: 16384³ over 64 GPUs (8 nodes)', query: 'm=16384&n=16384&k=16384&shards=64' },
+  { name: 'Where the crossover is: GEMM sizes, 8 GPUs', query: 'shards=8&sweep=size&m=16384&n=16384&k=16384' },
+  { name: 'Same power: as many H100s as a CS-3 draws', query: 'equal=power&m=8192&n=8192&k=8192' },
+  {
+    name: 'All-reduce sweep: 8 × H100 vs 16 tiles',
+    query: 'workload=allreduce&shards=8&tiles=4x4&minBytes=8&maxBytes=1073741824&factor=8',
+  },
+  { name: 'AMD MI300X over Infinity Fabric', query: 'link=mi300x-if&shards=8&m=8192&n=8192&k=8192' },
+  { name: 'Quick local check (small)', query: 'm=128&n=128&k=128&iters=5&warmup=1' },
 ]);
+
+/** A configuration as a query string, defaults and page-only flags left out. */
+const canonical = (c: Config): string => toSearchParams({ ...c, embed: false, autorun: false }).toString();
 
 const valueOf = (c: Config, name: keyof Config): string => {
   const v = c[name];
@@ -82,24 +160,40 @@ export class Controls {
   readonly el: HTMLFormElement;
   private readonly inputs = new Map<keyof Config, HTMLInputElement | HTMLSelectElement>();
   private readonly rows = new Map<keyof Config, HTMLElement>();
+  private readonly errors = new Map<keyof Config, HTMLElement>();
+  private readonly preset: HTMLSelectElement;
+  private invalid = new Map<keyof Config, string>();
+  /** The last configuration shown: a field that does not parse keeps standing for its last good value. */
+  private last: Config = defaultConfig();
 
+  /** `onChange` gets the query of the valid fields whenever a field changes. */
   constructor(onChange: (query: string) => void, onPreset: (query: string) => void) {
-    this.el = h('form', { class: 'controls', 'aria-label': 'Benchmark parameters' });
+    this.el = h('form', { class: 'controls', id: 'run-controls', 'aria-label': 'Benchmark parameters', novalidate: true });
     this.el.addEventListener('submit', (e) => e.preventDefault());
-    const presetSel = h('select', { id: 'preset', 'aria-label': 'Preset' }, h('option', { value: '', text: 'Presets…' }));
-    kPresets.forEach((p, i) => presetSel.append(h('option', { value: String(i), text: p.name })));
-    presetSel.addEventListener('change', () => {
-      const p = kPresets[Number(presetSel.value)];
-      presetSel.value = '';
+    this.preset = h('select', { id: 'p-preset', 'aria-describedby': 'p-preset-help' });
+    this.preset.append(h('option', { value: 'custom', text: 'Custom (your settings)' }));
+    kPresets.forEach((p, i) => this.preset.append(h('option', { value: String(i), text: p.name })));
+    this.preset.addEventListener('change', () => {
+      const p = kPresets[Number(this.preset.value)];
       if (p) onPreset(p.query);
     });
-    this.el.append(h('div', { class: 'control preset' }, h('label', { for: 'preset', text: 'Preset' }), presetSel));
+    const main = h('div', { class: 'control-grid' });
+    const advanced = h('div', { class: 'control-grid' });
+    main.append(
+      h(
+        'div',
+        { class: 'control wide' },
+        h('label', { for: 'p-preset', text: 'Preset' }),
+        this.preset,
+        h('small', { id: 'p-preset-help', class: 'help', text: 'a question to start from; edit anything below' }),
+      ),
+    );
     for (const c of kControls) {
       const id = `p-${c.name}`;
       let input: HTMLInputElement | HTMLSelectElement;
       if (c.options) {
         input = h('select', { id, name: c.name });
-        for (const o of c.options) input.append(h('option', { value: o, text: o }));
+        for (const o of c.options) input.append(h('option', { value: o, text: optionLabel(c.name, o) }));
       } else {
         input = h('input', {
           id,
@@ -111,37 +205,96 @@ export class Controls {
           spellcheck: 'false',
         });
       }
-      input.title = c.help;
+      const helpId = `${id}-help`;
+      const errId = `${id}-error`;
+      input.setAttribute('aria-describedby', helpId);
       input.addEventListener('change', () => onChange(this.query()));
+      const err = h('small', { id: errId, class: 'field-error', role: 'alert', hidden: true });
       this.inputs.set(c.name, input);
-      const row = h('div', { class: 'control' }, h('label', { for: id, text: c.label }), input);
+      this.errors.set(c.name, err);
+      const row = h(
+        'div',
+        { class: 'control' },
+        h('label', { for: id, text: c.label }),
+        input,
+        h('small', { id: helpId, class: 'help', text: c.help }),
+        err,
+      );
       this.rows.set(c.name, row);
-      this.el.append(row);
+      (c.advanced ? advanced : main).append(row);
     }
+    const more = h('details', { class: 'advanced' }, h('summary', { text: 'Advanced' }), advanced);
+    this.el.append(main, more);
   }
 
-  /** The query string the form describes (defaults omitted). */
+  /** Parameters whose field holds a value that does not parse, with the message. */
+  get problems(): ReadonlyMap<keyof Config, string> {
+    return this.invalid;
+  }
+
+  /** Checks every field on its own; marks the bad ones; returns the query of the good ones (defaults omitted). */
   query(): string {
     const q = new URLSearchParams();
+    const def = defaultConfig();
+    this.invalid = new Map();
     for (const [name, input] of this.inputs) {
       const v = input.value.trim();
-      if (v !== '') q.set(name, v);
+      if (v === '') {
+        this.mark(name, null);
+        continue;
+      }
+      const alone = parseQuery(new URLSearchParams([[name, v]]));
+      const e = alone.errors.find((x) => x.param === name);
+      this.mark(name, e ? e.message.replace(/; using .*$/, '') : null);
+      const good = e ? valueOf(this.last, name) : v;
+      if (good !== '' && good !== valueOf(def, name)) q.set(name, good);
     }
-    // Values equal to the default are dropped so links stay short.
-    const def = defaultConfig();
-    for (const [name] of this.inputs) if (q.get(name) === valueOf(def, name)) q.delete(name);
     return q.toString();
   }
 
-  set(c: Config): void {
-    for (const [name, input] of this.inputs) input.value = valueOf(c, name);
-    for (const ctl of kControls) {
-      const row = this.rows.get(ctl.name)!;
-      row.hidden = Boolean(ctl.workloads && !ctl.workloads.includes(c.workload));
+  private mark(name: keyof Config, message: string | null): void {
+    const input = this.inputs.get(name)!;
+    const err = this.errors.get(name)!;
+    if (message) {
+      this.invalid.set(name, message);
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', `${input.id}-error ${input.id}-help`);
+      err.textContent = message;
+      err.hidden = false;
+    } else {
+      input.removeAttribute('aria-invalid');
+      input.setAttribute('aria-describedby', `${input.id}-help`);
+      err.textContent = '';
+      err.hidden = true;
     }
+  }
+
+  /** Forgets the marks (a new configuration from outside: a preset, a message, a link). */
+  reset(): void {
+    for (const name of this.inputs.keys()) this.mark(name, null);
+    this.invalid = new Map();
+  }
+
+  /** Shows a configuration; fields still marked invalid keep what the person typed. */
+  set(c: Config): void {
+    this.last = c;
+    for (const [name, input] of this.inputs) if (!this.invalid.has(name)) input.value = valueOf(c, name);
+    for (const ctl of kControls) this.rows.get(ctl.name)!.hidden = Boolean(ctl.when && !ctl.when(c));
+    const q = canonical(c);
+    const i = kPresets.findIndex((p) => canonical(parseQuery(p.query).config) === q);
+    this.preset.value = i >= 0 ? String(i) : 'custom';
   }
 
   setDisabled(disabled: boolean): void {
     for (const input of this.inputs.values()) input.disabled = disabled;
+    this.preset.disabled = disabled;
+  }
+
+  /** The input of a parameter (tests and the page's focus handling use it). */
+  input(name: keyof Config): HTMLInputElement | HTMLSelectElement | undefined {
+    return this.inputs.get(name);
   }
 }
+
+/** Every parameter the URL carries has a control or is page-only: keeps the two lists honest. */
+export const kUncontrolled = kParamNames.filter((n) => !kControls.some((c) => c.name === n));

@@ -2,7 +2,8 @@
 
 import type { Config } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
-import { clear, fmt, fmtBytes, h, pct } from './dom.ts';
+import { clear, fmt, h, pct } from './dom.ts';
+import { fmtTime } from './answer.ts';
 import { shareLink } from './share.ts';
 
 /** Rows of the results as CSV (one row per run, then one per collective size). */
@@ -19,6 +20,13 @@ export function toCsv(r: Result): string {
       'strategy',
       'collective',
       'link',
+      'target_step_us',
+      'target_band_low_us',
+      'target_band_high_us',
+      'target_tflops',
+      'target_mfu',
+      'target_exposed_comm_us',
+      'target_joules',
       'verified',
       'gflops_median',
       'gflops_p10',
@@ -39,6 +47,13 @@ export function toCsv(r: Result): string {
         x.strategy,
         x.collective,
         x.link,
+        x.target?.stepUs,
+        x.target?.band.lowUs,
+        x.target?.band.highUs,
+        x.target?.tflops,
+        x.target?.mfu,
+        x.target?.exposedCommUs,
+        x.target?.joules,
         x.verified,
         x.gflops.median,
         x.gflops.p10,
@@ -76,43 +91,66 @@ function download(name: string, type: string, text: string): void {
 }
 
 export class ResultsView {
-  readonly el = h('section', { class: 'results', 'aria-label': 'Results' });
+  readonly el = h('section', { class: 'results', 'aria-labelledby': 'results-title' });
   private readonly body = h('div');
   private readonly status = h('span', { class: 'copied', role: 'status' });
+  private readonly buttons: HTMLButtonElement[] = [];
 
   constructor(
     private readonly current: () => Result | null,
     private readonly config: () => Config,
   ) {
-    const btn = (text: string, fn: () => void | Promise<void>) => {
-      const b = h('button', { type: 'button', text });
+    const btn = (text: string, fn: () => void | Promise<void>, needsResult: boolean) => {
+      const b = h('button', { type: 'button', text, disabled: needsResult });
       b.addEventListener('click', () => void fn());
+      if (needsResult) this.buttons.push(b);
       return b;
     };
     const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
     const actions = h(
       'div',
       { class: 'actions' },
-      btn('Export JSON', () => {
-        const r = this.current();
-        if (r) download(`wafer-bench-${stamp()}.json`, 'application/json', JSON.stringify(r, null, 2));
-      }),
-      btn('Export CSV', () => {
-        const r = this.current();
-        if (r) download(`wafer-bench-${stamp()}.csv`, 'text/csv', toCsv(r));
-      }),
-      btn('Copy link', () => this.copy(false)),
-      btn('Copy link with result', () => this.copy(true)),
+      btn(
+        'Export JSON',
+        () => {
+          const r = this.current();
+          if (r) download(`wafer-bench-${stamp()}.json`, 'application/json', JSON.stringify(r, null, 2));
+        },
+        true,
+      ),
+      btn(
+        'Export CSV',
+        () => {
+          const r = this.current();
+          if (r) download(`wafer-bench-${stamp()}.csv`, 'text/csv', toCsv(r));
+        },
+        true,
+      ),
+      btn(
+        'Export trace',
+        async () => {
+          const r = this.current();
+          if (r)
+            download(
+              `wafer-bench-${stamp()}.trace.json`,
+              'application/json',
+              JSON.stringify((await import('../engine/trace.ts')).toTrace(r)),
+            );
+        },
+        true,
+      ),
+      btn('Copy link', () => this.copy(false), false),
+      btn('Copy link with result', () => this.copy(true), true),
       this.status,
     );
-    this.el.append(h('h2', { text: 'Results' }), actions, this.body);
+    this.el.append(h('h2', { id: 'results-title', text: 'Results' }), actions, this.body);
   }
 
   private async copy(withResult: boolean): Promise<void> {
     const url = await shareLink(this.config(), withResult ? this.current() : null);
     try {
       await navigator.clipboard.writeText(url);
-      this.status.textContent = 'Link copied.';
+      this.status.textContent = withResult ? 'Link with the result copied.' : 'Link copied.';
     } catch {
       this.status.textContent = `Copy this link: ${url}`;
     }
@@ -121,55 +159,89 @@ export class ResultsView {
 
   clear(): void {
     clear(this.body);
+    for (const b of this.buttons) b.disabled = this.current() === null;
+  }
+
+  /** Enables the exports once there is something to export. */
+  refresh(): void {
+    for (const b of this.buttons) b.disabled = this.current() === null;
   }
 
   show(r: Result, caption = 'This run'): void {
+    this.refresh();
+    const scroll = (t: HTMLElement) =>
+      h(
+        'div',
+        { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t.querySelector('caption')?.textContent ?? 'table' },
+        t,
+      );
     const table = h(
       'table',
       { class: 'runs' },
-      h('caption', { text: `${caption}: per mode (emulated throughput; measured wall time beside it)` }),
+      h('caption', { text: `${caption}: on the target hardware first; then your GPU as the unit, and the wall time measured here` }),
     );
     const head = [
-      'Mode',
+      'Side',
       'Units',
-      'Strategy',
-      'GFLOP/s median (p10–p90)',
-      'Emulated step ms (this adapter’s speed)',
-      'On the target (µs)',
-      'Measured step ms',
+      'Layout',
+      'Target step (band)',
+      'TFLOP/s',
+      'MFU',
       'Exposed comm',
-      'Bytes sent / unit / step',
+      'J per step',
+      'Your GPU as the unit, ms',
+      'Measured here, ms',
       'Verified',
     ];
     table.append(h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t })))));
     const tb = h('tbody');
     for (const x of r.runs) {
+      const t = x.target;
       tb.append(
         h(
           'tr',
           {},
-          h('td', { text: x.mode }),
+          h('th', { scope: 'row', text: x.mode }),
           h('td', { text: `${x.units}${x.tiles ? ` (${x.tiles})` : ''}` }),
           h('td', { text: `${x.strategy}${x.units > 1 ? `, ${x.collective}` : ''}, ${x.link}` }),
-          h('td', { text: x.flops ? `${fmt(x.gflops.median)} (${fmt(x.gflops.p10)}–${fmt(x.gflops.p90)})` : '—' }),
-          h('td', { text: fmt(x.emulatedStepMs.median) }),
-          h('td', { text: x.targetStepUs === null ? 'measured links' : fmt(x.targetStepUs) }),
-          h('td', { text: fmt(x.stepMs.median) }),
-          h('td', { text: `${fmt(x.exposedCommMs)} ms (${pct(x.commFraction)})` }),
-          h('td', { text: fmtBytes(x.commBytes) }),
-          h('td', { class: x.verified ? 'ok' : 'bad', text: x.verified ? `yes (max err ${fmt(x.maxAbsErr, 2)})` : 'NO' }),
+          h('td', { text: t ? `${fmtTime(t.stepUs)} (${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})` : '—' }),
+          h('td', { text: t && x.flops ? fmt(t.tflops) : '—' }),
+          h('td', { text: t && x.flops ? pct(t.mfu) : '—' }),
+          h('td', { text: t ? `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)})` : '—' }),
+          h('td', { text: t ? fmt(t.joules) : '—' }),
+          h('td', { text: x.iterations.length ? `${fmt(x.emulatedStepMs.median)} (${pct(x.commFraction)} exposed)` : '—' }),
+          h('td', { text: x.iterations.length ? fmt(x.stepMs.median) : '—' }),
+          h('td', {
+            class: x.verified ? 'ok' : x.iterations.length ? 'bad' : '',
+            text: x.verified ? `yes (max err ${fmt(x.maxAbsErr, 2)})` : x.iterations.length ? 'NO' : 'not run',
+          }),
         ),
       );
     }
     table.append(tb);
-    this.body.append(table);
+    this.body.append(scroll(table));
     if (r.collectives.length) {
       const ct = h(
         'table',
         { class: 'collectives' },
-        h('caption', { text: 'All-reduce (nccl-tests columns; time is emulated, measured wall time beside it; GB/s decimal)' }),
+        h('caption', {
+          text: 'All-reduce, nccl-tests columns: time, algbw and busbw on the target (decimal GB/s); measured here beside them',
+        }),
       );
-      const cols = ['mode', 'algorithm', 'devices', 'size(B)', 'count', 'time(us)', 'algbw(GB/s)', 'busbw(GB/s)', '#wrong', 'measured(us)'];
+      const cols = [
+        'mode',
+        'algorithm',
+        'devices',
+        'size (B)',
+        'count',
+        'time (µs)',
+        'band (µs)',
+        'algbw (GB/s)',
+        'busbw (GB/s)',
+        'protocol',
+        '#wrong',
+        'measured here (µs)',
+      ];
       ct.append(h('thead', {}, h('tr', {}, ...cols.map((t) => h('th', { scope: 'col', text: t })))));
       const body = h('tbody');
       for (const c of r.collectives) {
@@ -184,16 +256,18 @@ export class ResultsView {
               c.bytes,
               c.count,
               fmt(c.timeUs, 4),
+              c.band ? `${fmt(c.band.lowUs)}–${fmt(c.band.highUs)}` : '—',
               fmt(c.algbw, 4),
               fmt(c.busbw, 4),
-              c.wrong,
+              c.protocol ?? '—',
+              Number.isFinite(c.wrong) ? c.wrong : '—',
               fmt(c.measuredTimeUs, 4),
             ].map((v) => h('td', { text: String(v) })),
           ),
         );
       }
       ct.append(body);
-      this.body.append(ct);
+      this.body.append(scroll(ct));
     }
     if (r.kernels?.length) {
       const kt = h('table', { class: 'kernels' }, h('caption', { text: 'Matmul variants on this adapter' }));
@@ -212,18 +286,19 @@ export class ResultsView {
           ),
         );
       kt.append(body);
-      this.body.append(kt);
+      this.body.append(scroll(kt));
     }
     const notes = [
       ...r.runs.map(
         (x) =>
-          `${x.mode}: ${x.describe}; ${x.emulation}.${x.linkModel ? ` Model: ${x.linkModel.label} (${fmt(x.linkModel.gbps)} GB/s per direction, ${fmt(x.linkModel.alphaUs)} µs; time scale ${fmt(x.linkModel.scale)}×). Source: ${x.linkModel.source}` : ''}`,
+          `${x.mode}: ${x.describe}; ${x.emulation}.${x.target ? ` Target: ${x.target.describe}. ${x.target.assumptions.join('; ')}.` : ''}`,
       ),
       ...r.notes,
     ];
-    notes.push(
-      `Kernel keys: ${[...new Set(r.runs.flatMap((x) => x.kernelKeys))].join(', ') || '—'}. Autotune ranking (best first): ${r.autotune.ranking.slice(0, 3).join(', ')}${r.autotune.cached ? ' (cached)' : ''}; local matmul rate ${fmt(r.localGflops)} GFLOP/s.`,
-    );
+    if (!r.projection)
+      notes.push(
+        `Kernel keys: ${[...new Set(r.runs.flatMap((x) => x.kernelKeys))].join(', ') || '—'}. Autotune ranking (best first): ${r.autotune.ranking.slice(0, 3).join(', ')}${r.autotune.cached ? ' (cached)' : ''}; local matmul rate ${fmt(r.localGflops)} GFLOP/s.`,
+      );
     this.body.append(h('ul', { class: 'notes' }, ...notes.map((n) => h('li', { text: n }))));
   }
 }

@@ -18,21 +18,49 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
 }
 
-test('a small compare run draws every chart with data, and the table', async ({ page }) => {
+test('the first view is the answer: the projection before any run, and it follows the controls', async ({ page }) => {
+  const errors = await openApp(page);
+  await page.waitForFunction(() => waferBench.projection !== null);
+  const p = await page.evaluate(() => waferBench.projection!);
+  expect(p).toMatchObject({ schema: 2, projection: true, config: { m: 1024, workload: 'gemm' } });
+  expect(p.runs.map((r) => r.mode)).toEqual(['wafer', 'cluster']);
+  for (const r of p.runs) expect(r.target!.stepUs).toBeGreaterThan(0);
+  await expect(page.locator('.answer .verdict')).toContainText('Cluster step ÷ wafer step');
+  await expect(page.locator('.answer .card')).toHaveCount(2);
+  await expect(page.locator('figure.chart[data-chart="step-split"] g.bar')).toHaveCount(2);
+  await expect(page.locator('figure.chart[data-chart="timeline-cluster"] rect.event').first()).toBeVisible();
+  expect(await page.evaluate(() => document.body.dataset.benchState)).toBe('idle');
+  const next = page.evaluate(
+    () =>
+      new Promise<number>((resolve) =>
+        window.addEventListener('wafer-bench:projection', (e) => resolve((e as CustomEvent).detail.config.m), { once: true }),
+      ),
+  );
+  await page.getByLabel('M', { exact: true }).fill('4096');
+  await page.getByLabel('M', { exact: true }).press('Tab');
+  expect(await next).toBe(4096);
+  await expect(page.locator('.answer .card').first()).toContainText('TFLOP/s');
+  await shot(page, 'projection-1400');
+  expect(errors).toEqual([]);
+});
+
+test('a small compare run adds the local charts and the table; exports wait for a result', async ({ page }) => {
   const errors = await openApp(page, 'm=64&n=64&k=64&iters=4&warmup=1');
+  await expect(page.getByRole('button', { name: 'Export JSON' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Copy link with result' })).toBeDisabled();
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.locator('body')).toHaveAttribute('data-bench-state', 'done', { timeout: 120_000 });
-  const charts = page.locator('figure.chart');
-  await expect(charts).toHaveCount(4); // throughput, split, two Gantt charts
-  await expect(charts.nth(0).locator('circle.point')).toHaveCount(8);
-  await expect(charts.nth(1).locator('rect.bar.compute')).toHaveCount(2);
-  expect(await charts.nth(2).locator('rect.bar').count()).toBeGreaterThan(4);
-  expect(await charts.nth(3).locator('rect.bar.comm').count()).toBeGreaterThan(0);
-  for (let i = 0; i < 4; i++) await expect(charts.nth(i).locator('svg')).toHaveAttribute('aria-label', /\S/);
-  await page.getByRole('combobox', { name: 'Timeline' }).selectOption('measured');
-  await expect(page.locator('figure.chart figcaption').nth(2)).toContainText('measured timeline');
+  const throughput = page.locator('figure.chart[data-chart="throughput"]');
+  await expect(throughput.locator('circle.point')).toHaveCount(8);
+  await expect(page.locator('figure.chart[data-chart="step-split"] g.bar')).toHaveCount(2);
+  for (const fig of await page.locator('figure.chart').all()) {
+    await expect(fig.locator('svg')).toHaveAttribute('aria-labelledby', /chart-/);
+    expect(await fig.locator('details.data table tbody tr').count()).toBeGreaterThan(0);
+  }
+  await page.getByLabel('Timelines:').selectOption('measured');
+  await expect(page.locator('figure.chart[data-chart="timeline-wafer"] figcaption')).toContainText('as measured here');
   await expect(page.locator('table.runs tbody tr')).toHaveCount(2);
-  await expect(page.locator('.summary').first()).toContainText('verified');
+  await expect(page.locator('.local .summary')).toContainText('verified');
   await expect(page.locator('.phase')).toContainText('Done');
   await shot(page, 'compare-done');
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
@@ -41,41 +69,53 @@ test('a small compare run draws every chart with data, and the table', async ({ 
   const lines = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
   expect(lines[0]).toMatch(/^mode,workload,units,/);
   expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['wafer', 'cluster']);
+  const [trace] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export trace' }).click()]);
+  expect(JSON.parse(await readFile((await trace.path())!, 'utf8')).traceEvents.length).toBeGreaterThan(10);
   await page.getByRole('button', { name: 'Copy link with result' }).click();
   await expect(page.locator('section.results')).toHaveAttribute('data-link', /\?.*m=64.*#r=/);
   expect(errors).toEqual([]);
 });
 
-test('all-reduce and scaling charts draw on log axes', async ({ page }) => {
+test('all-reduce, size and unit sweeps chart on log axes', async ({ page }) => {
   await openApp(page);
   const ar = await runQuery(page, 'workload=allreduce&mode=cluster&shards=4&minBytes=1024&maxBytes=16384&iters=2&warmup=1');
   expect(ar.error).toBeNull();
-  await expect(page.locator('figure.chart').first().locator('circle.point')).toHaveCount(6); // 3 sizes × algbw, busbw
+  const bw = page.locator('figure.chart[data-chart="bandwidth"]');
+  await expect(bw.locator('circle.point')).toHaveCount(3); // measured here; the target is the line
+  await expect(bw.locator('path.series')).toHaveCount(1);
   await expect(page.locator('table.collectives tbody tr')).toHaveCount(3);
   await shot(page, 'allreduce-done');
+  await page.goto(`${kAppUrl}/?sweep=size&m=4096&n=4096&k=4096&shards=8`);
+  const sweep = page.locator('figure.chart[data-chart="size-sweep"]');
+  await expect(sweep.locator('path.series')).toHaveCount(2);
+  expect(await sweep.locator('circle.point').count()).toBeGreaterThanOrEqual(12);
   const sw = await runQuery(page, 'sweep=shards&shards=4&m=32&n=32&k=32&iters=2&warmup=0');
   expect(sw.error).toBeNull();
   expect(sw.result!.scaling!.map((s) => s.units)).toEqual([1, 2, 4]);
-  const scaling = page.locator('figure.chart', { hasText: 'Scaling' });
-  await expect(scaling.locator('circle.point')).toHaveCount(6);
+  await expect(page.locator('figure.chart[data-chart="scaling"] circle.point')).toHaveCount(6);
 });
 
-test('changing a control updates the URL, and reloading that URL restores it', async ({ page }) => {
+test('changing a control updates the URL, and reloading that URL restores it; the preset in force is shown', async ({ page }) => {
   await openApp(page);
+  await expect(page.getByLabel('Preset')).toHaveValue('0');
   await page.getByLabel('Workload').selectOption('mlp');
-  await page.getByLabel('Shards').fill('8');
-  await page.getByLabel('Shards').press('Tab');
-  await page.getByLabel('Link').selectOption('ib-ndr');
+  await page.getByLabel('GPUs', { exact: true }).fill('8');
+  await page.getByLabel('GPUs', { exact: true }).press('Tab');
+  await page.getByLabel('Link inside a node').selectOption('pcie5');
   await expect(page).toHaveURL(/workload=mlp/);
   const url = new URL(page.url());
-  expect(Object.fromEntries(url.searchParams)).toEqual({ workload: 'mlp', shards: '8', link: 'ib-ndr' });
+  expect(Object.fromEntries(url.searchParams)).toEqual({ workload: 'mlp', shards: '8', link: 'pcie5' });
+  await expect(page.getByLabel('Preset')).toHaveValue('custom');
   await page.reload();
   await expect(page.getByLabel('Workload')).toHaveValue('mlp');
-  await expect(page.getByLabel('Shards')).toHaveValue('8');
-  await expect(page.getByLabel('Link')).toHaveValue('ib-ndr');
+  await expect(page.getByLabel('GPUs', { exact: true })).toHaveValue('8');
+  await expect(page.getByLabel('Link inside a node')).toHaveValue('pcie5');
   await expect(page.getByLabel('M', { exact: true })).toBeHidden(); // GEMM-only controls hide for the MLP
-  await page.getByLabel('Preset').selectOption({ label: 'Quick check (small)' });
+  await page.getByLabel('Preset').selectOption({ label: 'Quick local check (small)' });
   await expect(page).toHaveURL(/m=128/);
+  await expect(page.getByLabel('Preset')).toHaveValue(/^\d+$/);
+  // Options read as words; the URL keeps the tokens.
+  await expect(page.getByLabel('Link inside a node').locator('option[value="pcie5"]')).toHaveText(/PCIe 5\.0/);
 });
 
 test('a shared-result link shows the shared result, then overlays a run made here', async ({ page }) => {
@@ -86,15 +126,16 @@ test('a shared-result link shows the shared result, then overlays a run made her
   expect(link).toContain('#r=');
   const shared = await page.context().newPage();
   const errors = await openApp(shared, new URL(link).search.slice(1) + new URL(link).hash);
-  const box = shared.getByRole('region', { name: 'Shared result' });
+  const box = shared.getByRole('region', { name: 'Shared result', exact: true });
   await expect(box).toContainText('Shared result');
   await expect(box).toContainText(first.result!.env.adapter.architecture || 'unknown');
-  await expect(shared.locator('figure.chart').first().locator('circle.point')).toHaveCount(6);
+  const throughput = shared.locator('figure.chart[data-chart="throughput"]');
+  await expect(throughput.locator('circle.point')).toHaveCount(6);
   await box.getByRole('button', { name: /Run this configuration here/ }).click();
   await expect(shared.locator('body')).toHaveAttribute('data-bench-state', 'done', { timeout: 120_000 });
   // The throughput chart now holds both: 2 modes × 3 iterations, shared and new.
-  await expect(shared.locator('figure.chart').first().locator('circle.point')).toHaveCount(12);
-  await expect(shared.locator('.legend')).toContainText(['shared (dashed)']);
+  await expect(throughput.locator('circle.point')).toHaveCount(12);
+  await expect(throughput.locator('.legend')).toContainText('shared Wafer');
   await shot(shared, 'shared-overlay');
   expect(errors).toEqual([]);
 });
@@ -173,8 +214,11 @@ test('the docs pages load with their demos', async ({ page }) => {
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`${kAppUrl}/docs.html`);
-  await expect(page.getByRole('heading', { name: 'Exposed communication' })).toBeVisible();
+  for (const name of ['The answer: a projection onto the target hardware', 'The cards', 'The charts', 'The results table', 'The presets'])
+    await expect(page.getByRole('heading', { name })).toBeVisible();
   await expect(page.locator('wafer-bench iframe')).toHaveCount(2);
+  // A demo is never an empty box: it shows the projection before anyone presses Run.
+  await expect(page.frameLocator('wafer-bench iframe').first().locator('.answer .verdict')).toContainText('Cluster step ÷ wafer step');
   await page.goto(`${kAppUrl}/embed-example.html`);
   await expect(page.locator('#element-status')).toContainText('done', { timeout: 120_000 });
   await shot(page, 'embed-example');

@@ -151,3 +151,20 @@ describe('rings on the mesh join neighbours', () => {
     ring.forEach((u, i) => expect(dist(g, u, ring[(i + 1) % ring.length]!)).toBe(1));
   });
 });
+
+describe('the wafer all-reduce in two dimensions', () => {
+  it.each([
+    [2, 2, 64],
+    [2, 3, 61],
+    [3, 4, 1000],
+  ])('%ix%i tiles, %i elements: every tile ends with the exact sum', async (rows, cols, count) => {
+    const { allReducePlan } = await import('../../src/workloads/allreduce.ts');
+    const { randomIntegers } = await import('../../src/config/rng.ts');
+    const plan = allReducePlan(count, layout('wafer', rows * cols, { rows, cols }));
+    const inputs = Array.from({ length: rows * cols }, (_, r) => randomIntegers(count, 50 + r));
+    const mem = execOnCpu(plan.program, (u, buf, a) => buf === 'V' && a.set(inputs[u]!), true);
+    const want = new Float32Array(count);
+    for (const v of inputs) v.forEach((x, i) => (want[i]! += x));
+    for (let u = 0; u < rows * cols; u++) expect(Array.from(mem[u]!.get('O')!)).toEqual(Array.from(want));
+  });
+});

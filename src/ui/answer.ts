@@ -1,0 +1,95 @@
+// The answer, first on the page: each side's step on its target hardware with its band, what it achieves, how
+// much of it communication costs, its energy, and the wafer/cluster ratio under the comparison rule in force.
+
+import type { Result, RunRecord } from '../engine/result.ts';
+import { clear, fmt, fmtBytes, h, pct } from './dom.ts';
+import { kSideLabel, optionLabel } from './labels.ts';
+
+/** A duration given in µs, in the unit that reads best. */
+export function fmtTime(us: number | null | undefined): string {
+  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
+  const a = Math.abs(us);
+  if (a >= 1e6) return `${fmt(us / 1e6)} s`;
+  if (a >= 1e3) return `${fmt(us / 1e3)} ms`;
+  if (a >= 1) return `${fmt(us)} µs`;
+  return `${fmt(us * 1e3)} ns`;
+}
+
+const ratio = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${fmt(x)}×`);
+
+function card(run: RunRecord): HTMLElement {
+  const t = run.target!;
+  const dl = h('dl');
+  const row = (k: string, v: string, cls?: string) => dl.append(h('dt', { text: k }), h('dd', { text: v, class: cls }));
+  row('Step time', `${fmtTime(t.stepUs)} (band ${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})`);
+  if (run.flops > 0) row('Achieved', `${fmt(t.tflops)} TFLOP/s — MFU ${pct(t.mfu)} of ${fmt(t.peakTflops)} TFLOP/s dense`);
+  row('Exposed communication', `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)} of the step)`);
+  row('Energy', `${fmt(t.joules)} J per step at ${fmt(t.watts / 1e3)} kW`);
+  row(
+    'Memory per unit',
+    `${fmtBytes(t.memoryBytes)} of ${fmtBytes(t.memoryCapacityBytes)}${t.fits ? '' : ' — does not fit'}`,
+    t.fits ? undefined : 'bad',
+  );
+  return h(
+    'section',
+    { class: `card side-${run.mode}`, 'aria-label': `${kSideLabel[run.mode]} projection` },
+    h(
+      'h3',
+      {},
+      h('span', { class: 'swatch', 'aria-hidden': 'true' }),
+      `${kSideLabel[run.mode]}: `,
+      h('span', { class: 'what', text: t.describe }),
+    ),
+    dl,
+  );
+}
+
+/** One sentence: what is compared, and the ratio with its band. */
+export function verdict(r: Result): string {
+  const s = r.summary.target;
+  const w = r.runs.find((x) => x.mode === 'wafer' && x.target);
+  const c = r.runs.find((x) => x.mode === 'cluster' && x.target);
+  if (!s || !w || !c || s.speedup === null) {
+    const one = w ?? c;
+    return one ? `${kSideLabel[one.mode]}: one step takes ${fmtTime(one.target!.stepUs)} on the target hardware.` : 'No projection.';
+  }
+  const band = s.speedupBand ? ` (band ${ratio(s.speedupBand.low)} – ${ratio(s.speedupBand.high)})` : '';
+  const faster = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
+  const energy = s.energyRatio !== null ? ` Per step the cluster uses ${ratio(s.energyRatio)} the wafer's energy.` : '';
+  const sweep = r.config.workload === 'allreduce' ? ' for the largest message' : '';
+  return `Cluster step ÷ wafer step: ${ratio(s.speedup)}${band}${sweep} — ${faster}.${energy}`;
+}
+
+export function renderAnswer(el: HTMLElement, r: Result | null, error: string | null, local: boolean): void {
+  clear(el);
+  el.append(
+    h('h2', {
+      id: 'answer-title',
+      text: local ? 'The answer on the target hardware (with this run)' : 'The answer on the target hardware',
+    }),
+  );
+  if (error) {
+    el.append(h('p', { class: 'error', role: 'alert', text: `No projection for this configuration: ${error}` }));
+    return;
+  }
+  if (!r) {
+    el.append(h('p', { class: 'muted', text: 'Projecting…' }));
+    return;
+  }
+  el.append(h('p', { class: 'verdict', text: verdict(r) }));
+  const cards = h('div', { class: 'cards' });
+  for (const run of r.runs.filter((x) => x.target)) cards.append(card(run));
+  el.append(cards);
+  const s = r.summary.target;
+  const notes: string[] = [];
+  if (s && s.waferUnits !== null && s.clusterUnits !== null)
+    notes.push(`Compared at ${optionLabel('equal', s.equal).toLowerCase()}: ${s.waferUnits} wafer tiles, ${s.clusterUnits} GPUs.`);
+  if (s?.baselines && (s.baselines.gpuUs !== null || s.baselines.waferUs !== null))
+    notes.push(`The same step on one GPU: ${fmtTime(s.baselines.gpuUs)}; on the whole wafer as one tile: ${fmtTime(s.baselines.waferUs)}.`);
+  notes.push(
+    local
+      ? 'Target figures come from the model; the local run below verified the same program on this machine.'
+      : 'A projection from sourced hardware figures: nothing has run yet. Run adds a verified execution of the same program here.',
+  );
+  for (const n of notes) el.append(h('p', { class: 'muted', text: n }));
+}

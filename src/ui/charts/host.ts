@@ -1,0 +1,100 @@
+// Hosts the charts on the page: a figure per chart that applies, updated in place (d3 joins inside each chart) at
+// most once per animation frame, sized to its container's width in CSS pixels.
+
+import { h } from '../dom.ts';
+import { frameOf, writeTable, type ChartInput } from './chart.ts';
+import { kCharts } from './index.ts';
+
+export class ChartHost {
+  readonly el: HTMLElement;
+  private readonly figures = new Map<string, HTMLElement>();
+  /** What each chart last drew from: unchanged inputs are not drawn again. */
+  private readonly drawn = new Map<string, unknown[]>();
+  private pending = false;
+  private input: ChartInput | null = null;
+  private readonly tools: HTMLElement;
+  private readonly timelineSelect: HTMLSelectElement;
+
+  constructor(
+    private readonly compact: boolean,
+    onTimeline: (view: ChartInput['timeline']) => void,
+  ) {
+    this.el = h('section', { class: 'charts', 'aria-label': 'Charts' });
+    this.timelineSelect = h(
+      'select',
+      { id: 'timeline-view' },
+      h('option', { value: 'target', text: 'On the target hardware' }),
+      h('option', { value: 'emulated', text: 'Your GPU as the unit (this run)' }),
+      h('option', { value: 'measured', text: 'Measured here (workers sharing this GPU)' }),
+    );
+    this.timelineSelect.addEventListener('change', () => onTimeline(this.timelineSelect.value as ChartInput['timeline']));
+    this.tools = h(
+      'div',
+      { class: 'chart-tools', hidden: true },
+      h('label', { for: 'timeline-view', text: 'Timelines: ' }),
+      this.timelineSelect,
+    );
+    this.el.append(this.tools);
+    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.schedule()).observe(this.el);
+  }
+
+  update(input: ChartInput): void {
+    this.input = input;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pending || !this.input) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  /** Draws now (tests and snapshots call this directly). */
+  draw(): void {
+    const input = this.input;
+    if (!input) return;
+    const local = Boolean(input.result?.runs.some((r) => r.iterations.length));
+    this.tools.hidden = this.compact || !local;
+    this.timelineSelect.value = input.timeline;
+    const showing = kCharts.filter((spec) => (!this.compact || spec.compact) && spec.applies(input));
+    for (const [id, fig] of this.figures)
+      if (!showing.some((s) => s.id === id)) {
+        fig.remove();
+        this.figures.delete(id);
+        this.drawn.delete(id);
+      }
+    for (const spec of showing)
+      if (!this.figures.has(spec.id)) this.figures.set(spec.id, h('figure', { class: 'chart', 'data-chart': spec.id }));
+    // The registry's order; figures move only when it changes (moving one would drop the focus inside it).
+    const want = showing.map((s) => this.figures.get(s.id)!);
+    const have = [...this.el.querySelectorAll(':scope > figure.chart')];
+    if (want.length !== have.length || want.some((f, k) => have[k] !== f)) this.el.append(...want);
+    // One layout read for every chart, then the drawing: no layout thrash.
+    const widths = showing.map((spec) =>
+      Math.max(280, Math.floor(this.figures.get(spec.id)!.clientWidth || this.el.clientWidth / (this.compact ? 1 : 2) || 640)),
+    );
+    showing.forEach((spec, k) => {
+      const fig = this.figures.get(spec.id)!;
+      const width = Math.min(widths[k]!, 900);
+      const key = [
+        input.projection,
+        input.result,
+        input.result?.runs.length,
+        input.result?.collectives.length,
+        input.shared,
+        input.live.length,
+        input.imported,
+        input.timeline,
+        width,
+      ];
+      const last = this.drawn.get(spec.id);
+      if (last && last.length === key.length && last.every((x, i) => x === key[i])) return;
+      this.drawn.set(spec.id, key);
+      const frame = frameOf(fig, spec, input, width);
+      writeTable(frame, spec.render(frame, input));
+    });
+  }
+}

@@ -1,0 +1,43 @@
+// The live projection: recomputed in a worker whenever the configuration changes, latest request wins, and
+// published as `waferBench.projection` with a `wafer-bench:projection` event.
+
+import * as Comlink from 'comlink';
+import type { Result } from '../engine/result.ts';
+import type { ProjectionApi } from '../../workers/projection.worker.ts';
+
+export interface ProjectionState {
+  query: string;
+  result: Result | null;
+  error: string | null;
+}
+
+export class LiveProjection {
+  private worker: Worker | null = null;
+  private api: Comlink.Remote<ProjectionApi> | null = null;
+  private seq = 0;
+  state: ProjectionState | null = null;
+
+  constructor(private readonly onUpdate: (s: ProjectionState) => void) {}
+
+  private remote(): Comlink.Remote<ProjectionApi> {
+    if (!this.api) {
+      this.worker = new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module', name: 'projection' });
+      this.api = Comlink.wrap<ProjectionApi>(this.worker);
+    }
+    return this.api;
+  }
+
+  /** Projects `query`; an older request finishing later is dropped. */
+  async update(query: string): Promise<void> {
+    const id = ++this.seq;
+    let out: { result: Result | null; error: string | null };
+    try {
+      out = await this.remote().project(query);
+    } catch (e) {
+      out = { result: null, error: `the projection failed: ${(e as Error).message}` };
+    }
+    if (id !== this.seq) return;
+    this.state = { query, ...out };
+    this.onUpdate(this.state);
+  }
+}
