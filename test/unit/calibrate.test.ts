@@ -1,10 +1,27 @@
-// Reading nccl-tests / rccl-tests logs: the parser on real published output (each test names its source) and on
-// hostile input.
+// Calibration from nccl-tests / rccl-tests logs: the parser on real published output (each test names its source)
+// and on hostile input; the fit on synthetic sweeps with known answers and on the real samples; the printed query
+// reproducing the modelled times through the model's own collectiveRows; and runCalibrate, the CLI's body.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runCalibrate, type SeriesReport } from '../../src/calibrate/index.ts';
 import { ParseError, kMaxRows, parseLog, type Series } from '../../src/calibrate/parse.ts';
+import {
+  calibrateLink,
+  fitLink,
+  FitError,
+  formulaUs,
+  kMiB,
+  lstsq,
+  shapeOf,
+  type FitCollective,
+  type Group,
+  type Link,
+} from '../../src/calibrate/fit.ts';
+import { modelTimes, presetOf, sweepFactor, tflopsFor } from '../../src/calibrate/query.ts';
+import { parseQuery } from '../../src/config/params.ts';
 import { mulberry32 } from '../../src/config/rng.ts';
+import { collectiveRows, sideLayout } from '../../src/model/predict.ts';
 
 const kDir = new URL('../fixtures/nccl-tests/', import.meta.url);
 const text = (name: string): string => readFileSync(new URL(name, kDir), 'utf8');
@@ -275,6 +292,11 @@ describe('parser on hostile input', () => {
     );
     const [s] = parseLog(evil, 'evil.log');
     expect(s!.deviceNames[0]).toBe('<script>alert(1)</script>\uFFFD[31m');
+    const out = runCalibrate([{ name: 'evil.log', text: evil }]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('<script>alert(1)</script>\uFFFD[31m');
+    expect(out.stdout).not.toContain('\u001b');
+    expect((out.json as SeriesReport).device).toBe('<script>alert(1)</script>\uFFFD[31m');
   });
 
   it('a row before any column header, and a header it does not know', () => {
@@ -289,5 +311,304 @@ describe('parser on hostile input', () => {
   it('a rank listed twice in one run', () => {
     const dup = good.replace(/(#\s+Rank\s+1 .*\n)/, '$1$1');
     expectParseError(() => parseLog(dup, 'dup.log'), 12, /rank 1 is listed twice/);
+  });
+});
+
+/** A log in nccl-tests' format whose times follow `link` with ±noise (uniform, relative) from a seeded generator. */
+function synthLog(
+  c: FitCollective,
+  ranks: number,
+  link: Link,
+  seed: number,
+  noise = 0.02,
+  perNode = 8,
+  device = 'NVIDIA H100 80GB HBM3',
+): string {
+  const next = mulberry32(seed);
+  const out = [
+    `# Collective test starting: ${c}_perf`,
+    '# nThread 1 nGpus 1 minBytes 8 maxBytes 8589934592 step: 2(factor) warmup iters: 5 iters: 20',
+    '#',
+    '# Using devices',
+  ];
+  for (let r = 0; r < ranks; r++)
+    out.push(
+      `#  Rank ${r} Group  0 Pid ${1000 + r} on node${Math.floor(r / perNode)} device  ${r % perNode} [0x${(r % perNode).toString(16)}] ${device}`,
+    );
+  out.push('#', '#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong');
+  out.push('#        (B)    (elements)                               (us)  (GB/s)  (GB/s)            (us)  (GB/s)  (GB/s)');
+  // nccl-tests' size is count × 4 bytes (float), × ranks for the gathered or scattered vector.
+  const per = c === 'all_reduce' || c === 'broadcast' ? 4 : 4 * ranks;
+  const { factor } = shapeOf(c, ranks);
+  const [redop, root] = c === 'all_gather' ? ['none', '-1'] : c === 'broadcast' ? ['none', '0'] : ['sum', '-1'];
+  for (let s = Math.max(8, per); s <= 2 ** 33; s *= 2) {
+    const t = () => formulaUs(link, c, ranks, s) * (1 + noise * (2 * next() - 1));
+    const cols = (x: number) => [x.toFixed(2), (s / x / 1e3).toFixed(2), ((s / x / 1e3) * factor).toFixed(2), '0'];
+    out.push([String(s), String(s / per), 'float', redop, root, ...cols(t()), ...cols(t())].join('  '));
+  }
+  out.push('# Out of bounds values : 0 OK', '# Avg bus bandwidth    : 100', '#');
+  return out.join('\n') + '\n';
+}
+
+const within = (x: number, want: number, tol = 0.05) => expect(Math.abs(x - want) / want, `${x} vs ${want}`).toBeLessThan(tol);
+
+function synthGroup(c: FitCollective, ranks: number, link: Link, seed: number, noise = 0.02): Group {
+  const [s] = parseLog(synthLog(c, ranks, link, seed, noise), `synth-${c}-${ranks}.log`);
+  return { collective: c, ranks, points: s!.rows.map((r) => ({ bytes: r.bytes, us: r.outOfPlace.timeUs })) };
+}
+
+describe('the fit', () => {
+  const truth: Link = { baseUs: 20, alphaUs: 2, gbps: 350 };
+
+  it('least squares solves a known system exactly and refuses dependent columns', () => {
+    const x = lstsq(
+      [
+        [1, 1],
+        [1, 2],
+        [1, 3],
+      ],
+      [3, 5, 7],
+    )!;
+    expect(x[0]).toBeCloseTo(1, 12);
+    expect(x[1]).toBeCloseTo(2, 12);
+    expect(
+      lstsq(
+        [
+          [1, 2],
+          [2, 4],
+        ],
+        [1, 2],
+      ),
+    ).toBeNull();
+  });
+
+  it('one collective on one rank count: recovers the latency (base + steps·alpha) and the bandwidth within 5%, alpha 0', () => {
+    for (const [c, p] of [
+      ['all_reduce', 8],
+      ['all_gather', 16],
+      ['all_reduce', 32],
+    ] as const) {
+      const g = synthGroup(c, p, truth, 11 + p);
+      const cal = calibrateLink([g]);
+      const steps = c === 'all_reduce' ? 2 * (p - 1) : p - 1;
+      expect(cal.fromBytes).toBe(0);
+      expect(cal.link.separable).toBe(false);
+      expect(cal.link.alphaUs).toBe(0);
+      within(cal.link.baseUs, truth.baseUs + steps * truth.alphaUs);
+      within(cal.link.gbps, truth.gbps);
+    }
+  });
+
+  it('several collectives and rank counts: base and alpha separate, each within 5%', () => {
+    const groups = [synthGroup('all_reduce', 8, truth, 1), synthGroup('all_gather', 8, truth, 2), synthGroup('all_reduce', 16, truth, 3)];
+    const fit = fitLink(groups);
+    expect(fit.separable).toBe(true);
+    expect(fit.dropped).toEqual([]);
+    within(fit.baseUs, truth.baseUs);
+    within(fit.alphaUs, truth.alphaUs);
+    within(fit.gbps, truth.gbps);
+  });
+
+  it('a latency that comes out negative is refitted as 0', () => {
+    const points = [1, 2, 4, 8, 16].map((m) => ({ bytes: m * kMiB, us: (1.75 * m * kMiB) / 300e3 - 5 }));
+    const fit = fitLink([{ collective: 'all_reduce', ranks: 8, points }]);
+    expect(fit.baseUs).toBe(0);
+    expect(fit.dropped).toEqual(['base']);
+    expect(fit.gbps).toBeGreaterThan(0);
+  });
+
+  it('data no link fits is refused with the reason', () => {
+    const g = (ranks: number, points: { bytes: number; us: number }[]): Group[] => [{ collective: 'all_reduce', ranks, points }];
+    expect(() => fitLink(g(8, [{ bytes: 8, us: 30 }]))).toThrow(/distinct size/);
+    expect(() => fitLink(g(1, [{ bytes: 8, us: 30 }]))).toThrow(FitError);
+    // Times that fall with size: the bandwidth stays positive and the latency that would go negative is dropped.
+    const falling = fitLink(
+      g(8, [
+        { bytes: kMiB, us: 300 },
+        { bytes: 64 * kMiB, us: 30 },
+      ]),
+    );
+    expect(falling.gbps).toBeGreaterThan(0);
+    expect(falling.dropped).toEqual(['base']);
+  });
+});
+
+/** Largest |error| at sizes ≥ 1 MiB of a report's modelled times. */
+const worstAbove1MiB = (r: SeriesReport): number => Math.max(...r.points.filter((p) => p.bytes >= kMiB).map((p) => Math.abs(p.error)));
+const reportsOf = (name: string, opts = {}): SeriesReport[] => {
+  const out = runCalibrate([{ name, text: text(name) }], opts);
+  expect(out.code, out.stderr).toBe(0);
+  return Array.isArray(out.json) ? out.json : [out.json!];
+};
+
+/** The query, parsed back, run through collectiveRows: its all-reduce rows are the modelled times, byte for byte. */
+function expectQueryReproduces(r: SeriesReport): void {
+  const parsed = parseQuery(r.query!);
+  expect(parsed.errors).toEqual([]);
+  const rows = new Map(collectiveRows(parsed.config, sideLayout(parsed.config, 'cluster')).map((x) => [x.bytes, x.timeUs]));
+  for (const p of r.points) {
+    if (r.collective === 'all_reduce') expect(rows.get(p.bytes), `${p.bytes} bytes`).toBe(p.modelUs);
+    // The model's collectives are the fitted line (up to rounding the vector into ranks' parts).
+    const f = formulaUs(r.fit, r.collective, r.ranks, p.bytes);
+    expect(Math.abs(p.modelUs - f) / f).toBeLessThan(p.bytes >= kMiB ? 1e-3 : 2e-2);
+  }
+}
+
+describe('the fit on real samples', () => {
+  it('8×H100 one node (vpbenchmarking): within 20% of every measured time ≥ 1 MiB, and the query reproduces the table', () => {
+    const [r] = reportsOf(kVp8);
+    expect(worstAbove1MiB(r!)).toBeLessThanOrEqual(0.2);
+    expect(r!.fit.maxErrorAbove1MiB).toBeLessThanOrEqual(0.2);
+    expect(r!.fit.gbps).toBeGreaterThan(400);
+    expect(r!.fit.gbps).toBeLessThan(480);
+    expect(r!.tflops).toBe(989);
+    expect(r!.query).toMatch(
+      /^link=custom&base=[\d.]+&alpha=0&gbps=[\d.]+&tflops=989&shards=8&gpusPerNode=8&workload=allreduce&mode=cluster&minBytes=8&maxBytes=8589934592&factor=2$/,
+    );
+    expectQueryReproduces(r!);
+  });
+
+  it('8×MI300X (ROCm acceptance docs): within 20% of every measured time ≥ 1 MiB, tflops from the MI300X preset', () => {
+    const [r] = reportsOf(kMi300x);
+    expect(worstAbove1MiB(r!)).toBeLessThanOrEqual(0.2);
+    expect(r!.tflops).toBe(1307.4);
+    expectQueryReproduces(r!);
+  });
+
+  it('32×H100 four nodes (vpbenchmarking): no line is within 20% at every size ≥ 1 MiB, so the fit is held to what a line can do', () => {
+    const [ar, ag] = reportsOf(kVp32);
+    for (const r of [ar!, ag!]) {
+      // Two sizes each within 20% force a slope; at 8 GiB that slope overshoots the measurement by more than 20%.
+      const pts = r.points.filter((p) => p.bytes >= kMiB);
+      const impossible = pts.some((a, i) =>
+        pts.slice(i + 1).some((b) => {
+          const slope = (0.8 * b.measuredUs - 1.2 * a.measuredUs) / (b.bytes - a.bytes);
+          const last = pts.at(-1)!;
+          return slope > 0 && 0.8 * a.measuredUs + slope * (last.bytes - a.bytes) > 1.2 * last.measuredUs;
+        }),
+      );
+      expect(impossible, r.test).toBe(true);
+      expect(r.fit.fittedFromBytes).toBe(kMiB);
+      expect(r.nodes).toBe(4);
+      expect(r.query).toContain('shards=32&gpusPerNode=32');
+      for (const p of r.points.filter((x) => x.bytes >= 256 * kMiB)) expect(Math.abs(p.error), `${p.bytes}`).toBeLessThanOrEqual(0.2);
+      expectQueryReproduces(r);
+    }
+    expect(worstAbove1MiB(ar!)).toBeLessThan(0.36);
+    expect(worstAbove1MiB(ag!)).toBeLessThan(0.27);
+  });
+
+  it('in-place times on request', () => {
+    const [r] = reportsOf(kVp8, { inplace: true });
+    expect(r!.fit.timing).toBe('in-place');
+    expect(r!.points[0]!.measuredUs).toBe(32.55);
+  });
+});
+
+describe('runCalibrate (the CLI body)', () => {
+  it('fits one link to several synthetic logs with --joint, and each query reproduces its table', () => {
+    const truth: Link = { baseUs: 20, alphaUs: 2, gbps: 350 };
+    const files = [
+      { name: 'ar8.log', text: synthLog('all_reduce', 8, truth, 5) },
+      { name: 'ar16.log', text: synthLog('all_reduce', 16, truth, 6) },
+    ];
+    const out = runCalibrate(files, { joint: true });
+    expect(out.code, out.stderr).toBe(0);
+    const reports = out.json as SeriesReport[];
+    expect(reports).toHaveLength(2);
+    for (const r of reports) {
+      expect(r.fit.separable).toBe(true);
+      within(r.fit.baseUs, truth.baseUs);
+      within(r.fit.alphaUs, truth.alphaUs);
+      within(r.fit.gbps, truth.gbps);
+      expectQueryReproduces(r);
+    }
+    expect(reports[1]!.query).toContain('shards=16&gpusPerNode=16');
+    expect(reports[1]!.nodes).toBe(2);
+  });
+
+  it('prints the link, the query and a row per size; JSON is one object for one series', () => {
+    const out = runCalibrate([{ name: kIssue290x8, text: text(kIssue290x8) }]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/link {3}base [\d.]+ µs per collective, alpha 0\.000 µs per step, gbps [\d.]+ GB\/s per GPU per direction/);
+    expect(out.stdout).toMatch(/query {2}link=custom&/);
+    expect(out.stdout).toMatch(/ 4294967296 +4 GiB +15870\.0 /);
+    const r = out.json as SeriesReport;
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['query', 'fit', 'ranks', 'nodes', 'device', 'collective', 'points']));
+    expect(Object.keys(r.fit)).toEqual(expect.arrayContaining(['baseUs', 'alphaUs', 'gbps', 'rmsError', 'maxError', 'maxErrorAbove1MiB']));
+    expect(r.points).toHaveLength(6);
+    expect(Object.keys(r.points[0]!)).toEqual(expect.arrayContaining(['bytes', 'measuredUs', 'modelUs', 'error']));
+  });
+
+  it('exit 2 with FILE:LINE for a line it cannot read, and no JSON', () => {
+    const bad = text(kVp8).replace('   84.47 ', '   fast  ');
+    const line = bad.split('\n').findIndex((l) => l.includes(' fast ')) + 1;
+    const out = runCalibrate([{ name: 'bad.log', text: bad }]);
+    expect(out.code).toBe(2);
+    expect(out.json).toBeNull();
+    expect(out.stderr).toBe(`wafer-bench: bad.log:${line}: time (out-of-place, µs): expected a non-negative number, found "fast"\n`);
+  });
+
+  it('exit 2 when the log lists no ranks, or holds only collectives the model does not price', () => {
+    const noRanks = text(kVp8).replace(/^#\s+Rank.*\n/gm, '');
+    expect(runCalibrate([{ name: 'r.log', text: noRanks }]).stderr).toMatch(/^wafer-bench: r\.log:\d+: the log lists 0 rank\(s\)/);
+    const a2a = text(kVp8).replace('all_reduce_perf', 'alltoall_perf');
+    const out = runCalibrate([{ name: 'a2a.log', text: a2a }]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/note: a2a\.log:\d+: alltoall_perf: skipped/);
+    expect(out.stderr).toMatch(/wafer-bench: a2a\.log: nothing to fit/);
+  });
+
+  it('reduce_scatter and broadcast logs, with or without the banner line: the collective is read from the columns', () => {
+    const truth: Link = { baseUs: 15, alphaUs: 0, gbps: 250 };
+    for (const c of ['reduce_scatter', 'broadcast', 'all_gather', 'all_reduce'] as const) {
+      const log = synthLog(c, 8, truth, 21).replace(/^# Collective test starting.*\n/, '');
+      const [s] = parseLog(log, 'results.txt');
+      expect(s!.collective).toBe(c);
+      expect(s!.collectiveFrom).toBe('columns');
+      const out = runCalibrate([{ name: `${c}.log`, text: synthLog(c, 8, truth, 21) }]);
+      expect(out.code, out.stderr).toBe(0);
+      const r = out.json as SeriesReport;
+      expect(r.collective).toBe(c);
+      within(r.fit.gbps, truth.gbps);
+      expectQueryReproduces(r);
+    }
+  });
+
+  it('more ranks than one node of the model holds: no query, the fitted formula instead, said so', () => {
+    const out = runCalibrate([{ name: 'big.log', text: synthLog('all_reduce', 128, { baseUs: 30, alphaUs: 0, gbps: 300 }, 9) }]);
+    expect(out.code).toBe(0);
+    const r = out.json as SeriesReport;
+    expect(r.query).toBeNull();
+    expect(r.notes.join(' ')).toMatch(/no query: 128 ranks/);
+    within(r.fit.gbps, 300);
+  });
+});
+
+describe('query helpers', () => {
+  it('reads the GPU preset from the device name; others get 989 with a note', () => {
+    expect(presetOf('NVIDIA H100 80GB HBM3')).toBe('h100');
+    expect(presetOf('NVIDIA H200')).toBe('h200');
+    expect(presetOf('AMD Instinct MI300X VF')).toBe('mi300x');
+    expect(presetOf('NVIDIA H100 PCIe')).toBeNull();
+    expect(tflopsFor(['NVIDIA A100-SXM4-80GB'])).toMatchObject({ tflops: 989, preset: null });
+    expect(tflopsFor(['NVIDIA A100-SXM4-80GB']).note).toMatch(/not one of the presets/);
+  });
+
+  it('finds the sweep factor of the sizes', () => {
+    expect(sweepFactor([0, 8, 16, 32])).toBe(2);
+    expect(sweepFactor([1024, 4096, 16384])).toBe(4);
+    expect(sweepFactor([8, 24, 40])).toBeNull();
+  });
+
+  it('prices all-gather and broadcast on the same link as the fitted line', () => {
+    const config = parseQuery(
+      'link=custom&base=10&alpha=1&gbps=200&tflops=989&shards=8&gpusPerNode=8&workload=allreduce&mode=cluster',
+    ).config;
+    const link = { baseUs: 10, alphaUs: 1, gbps: 200 };
+    for (const c of ['all_gather', 'reduce_scatter', 'broadcast', 'all_reduce'] as const) {
+      const [t] = modelTimes(config, c, [64 * kMiB]);
+      expect(t! / formulaUs(link, c, 8, 64 * kMiB)).toBeCloseTo(1, 9);
+    }
   });
 });
