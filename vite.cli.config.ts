@@ -6,7 +6,7 @@ export default defineConfig({
     ssr: true,
     target: 'node20',
     rollupOptions: {
-      input: { bench: 'src/cli/bench.ts', start: 'src/cli/start.ts', predict: 'src/cli/predict.ts' },
+      input: { bench: 'src/cli/bench.ts', start: 'src/cli/start.ts', predict: 'src/cli/predict.ts', calibrate: 'src/cli/calibrate.ts' },
       output: { format: 'es', entryFileNames: '[name].js' },
     },
   },

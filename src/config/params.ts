@@ -104,6 +104,8 @@ export const kMaxDim = 1 << 16;
 /** Units a projection accepts on either side; a local run emulates at most kMaxLocalUnits. */
 export const kMaxUnits = 4096;
 export const kMaxLocalUnits = 16;
+/** GPUs one node may hold (a node is the group joined by `link`; `scaleout` joins nodes). */
+export const kMaxGpusPerNode = 64;
 
 export function defaultConfig(): Config {
   return {
@@ -227,7 +229,7 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   output: enumSpec(kOutputs) as Spec<'output'>,
   precision: enumSpec(kPrecisions) as Spec<'precision'>,
   gpu: enumSpec(kGpus) as Spec<'gpu'>,
-  gpusPerNode: intSpec(1, 64) as Spec<'gpusPerNode'>,
+  gpusPerNode: intSpec(1, kMaxGpusPerNode) as Spec<'gpusPerNode'>,
   scaleout: enumSpec(kLinkPresetNames) as Spec<'scaleout'>,
   equal: enumSpec(kEquals) as Spec<'equal'>,
   collective: enumSpec(kCollectives) as Spec<'collective'>,
