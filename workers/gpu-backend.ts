@@ -2,6 +2,7 @@
 
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device.ts';
 import { Kernels, canRun, kMatmulVariants, kNaiveKey, variantByKey, type MatmulVariant } from '../src/gpu/kernels.ts';
+import { LlmKernels } from '../src/gpu/llm-kernels.ts';
 import { PassTimer, now } from '../src/gpu/timing.ts';
 import type { BytesPath, ExecOp, KernelRow } from '../src/engine/exec.ts';
 import type { MatmulOp } from '../src/engine/program.ts';
@@ -20,6 +21,7 @@ export class GpuBackend implements Backend {
   private stagingBytes = 0;
   private readonly used = new Set<string>();
   private readonly kernelsOf: Kernels;
+  private readonly llm: LlmKernels;
   private readonly timer: PassTimer;
   private readonly ranking: MatmulVariant[];
   private fatal: string | null = null;
@@ -30,6 +32,7 @@ export class GpuBackend implements Backend {
   ) {
     gpu.firstError.then((m) => (this.fatal = m));
     this.kernelsOf = new Kernels(gpu.device, gpu.caps.subgroups);
+    this.llm = new LlmKernels(gpu.device);
     this.timer = new PassTimer(gpu.device, gpu.caps.timestampQuery);
     const order = ranking.map(variantByKey).filter((v): v is MatmulVariant => Boolean(v));
     this.ranking = order.length ? [...order, ...kMatmulVariants.filter((v) => !order.includes(v))] : [...kMatmulVariants].reverse();
@@ -145,6 +148,14 @@ export class GpuBackend implements Backend {
         return k.add(pass, b(op.dst), op.offDst, b(op.src), op.offSrc, op.count);
       case 'gelu':
         return k.gelu(pass, b(op.buf), op.off, op.count);
+      case 'rmsnorm':
+        return this.llm.rmsnorm(pass, { ...op, x: b(op.x), w: b(op.w), y: b(op.y) }).then((key) => void this.used.add(key));
+      case 'swiglu':
+        return this.llm.swiglu(pass, { ...op, gate: b(op.gate), up: b(op.up), out: b(op.out) }).then((key) => void this.used.add(key));
+      case 'attention':
+        return this.llm
+          .attention(pass, { ...op, q: b(op.q), k: b(op.k), v: b(op.v), out: b(op.out) })
+          .then((key) => void this.used.add(key));
       case 'copy':
       case 'fabric':
         throw new Error('copies are encoded as buffer copies, not compute passes');
@@ -267,6 +278,7 @@ export class GpuBackend implements Backend {
     this.staging.clear();
     this.stagingBytes = 0;
     this.kernelsOf.dispose();
+    this.llm.dispose();
   }
 
   lose(): void {

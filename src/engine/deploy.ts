@@ -98,6 +98,12 @@ export function prefixOp(op: ComputeOp, pre: string): ComputeOp {
     case 'add':
     case 'copy':
       return { ...op, dst: pre + op.dst, src: pre + op.src };
+    case 'rmsnorm':
+      return { ...op, x: pre + op.x, w: pre + op.w, y: pre + op.y };
+    case 'swiglu':
+      return { ...op, gate: pre + op.gate, up: pre + op.up, out: pre + op.out };
+    case 'attention':
+      return { ...op, q: pre + op.q, k: pre + op.k, v: pre + op.v, out: pre + op.out };
   }
 }
 

@@ -3,6 +3,9 @@
 // compute on the CPU (the CPU backend and the test interpreter run these).
 
 import { gelu } from './math.ts';
+import { attention, rmsnorm, swiglu, type AttentionOp, type RmsnormOp, type SwigluOp } from './llm.ts';
+
+export type { AttentionOp, RmsnormOp, SwigluOp } from './llm.ts';
 
 export interface MatmulOp {
   kind: 'matmul';
@@ -48,7 +51,7 @@ export interface CopyOp {
   label: string;
 }
 
-export type ComputeOp = MatmulOp | GeluOp | AddOp | CopyOp;
+export type ComputeOp = MatmulOp | GeluOp | AddOp | CopyOp | RmsnormOp | SwigluOp | AttentionOp;
 export type ComputeKind = ComputeOp['kind'];
 
 /** One region an op reads or writes, in elements. */
@@ -141,6 +144,9 @@ export const kOps: { readonly [K in ComputeKind]: OpSpec<Extract<ComputeOp, { ki
   gelu: geluOp,
   add,
   copy,
+  rmsnorm,
+  swiglu,
+  attention,
 });
 
 export const isComputeKind = (kind: string): kind is ComputeKind => Object.prototype.hasOwnProperty.call(kOps, kind);

@@ -11,3 +11,6 @@ export const kGeluMaxSlope = 1.13;
 
 /** Unit roundoff of f32. */
 export const kF32Roundoff = 2 ** -24;
+
+/** SiLU (swish): x·σ(x) = x / (1 + e^−x) (what shaders/llm.wgsl computes). */
+export const silu = (x: number): number => x / (1 + Math.exp(-x));
