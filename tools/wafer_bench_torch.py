@@ -352,7 +352,8 @@ def json_ready(x: Any) -> Any:
 
 U32 = 2.0**-24  # unit roundoff of float32: matmuls accumulate in it
 ROUNDOFF = {'f32': 2.0**-24, 'bf16': 2.0**-8}
-GELU_MAX_SLOPE = 1.13  # largest slope of GeLU: bounds how an input error grows through it
+GELU_MAX_CURVATURE = 0.8  # largest |GeLU''| (at 0: 2·φ(0) ≈ 0.798): with the slope at h, bounds how an error grows
+PROPAGATION_MARGIN = 4.0  # × the MLP's error scale (see mlp_reference)
 
 
 class Ctx:
@@ -709,33 +710,45 @@ def gemm_reference(ctx: Ctx, inputs: Inputs, rows: list[int], slices: list[Part]
 
 
 def gelu64(torch: Any, x: Any) -> Any:
+    """GeLU, tanh form."""
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
+
+
+def gelu64_slope(torch: Any, x: Any) -> Any:
+    """The derivative of gelu64."""
+    th = torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+    return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
 
 
 def mlp_reference(ctx: Ctx, inputs: Inputs, rows: list[int], fs: list[Part]) -> tuple[Any, Any]:
     """Y's token rows through every layer in float64 from the inputs as they ran, rank slice by rank slice of the
-    4·hidden features, with error bounds carried through the layers: float32 accumulation, roundings to the
-    element type, GeLU's slope (at most 1.13) and the roundings of the all-reduce."""
+    4·hidden features, with error scales carried through the layers: each layer's own errors bounded (float32
+    accumulation, roundings to the element type, GeLU's slope and curvature, the roundings of the all-reduce),
+    and the errors a layer receives carried through its matmuls as a root sum of squares (independent roundings).
+    The worst case, Σ|e||w|, grows by about √fan-in per matmul and bounds nothing after a few layers; the scale
+    times PROPAGATION_MARGIN does, for roundings that are not adversarial."""
     t, c = ctx.torch, ctx.config
     tokens, hidden, layers = c['tokens'], c['hidden'], c['layers']
     f_all, u = 4 * hidden, ctx.u_out
     x = inputs.pick('X', (tokens, hidden), rows).to(ctx.dtype).double()
     ex = t.zeros_like(x)
     for l in range(layers):
-        y, ey, partials = t.zeros_like(x), t.zeros_like(x), t.zeros_like(x)
+        y, own, carried, partials = (t.zeros_like(x) for _ in range(4))  # carried: sum of squares
         for s in fs:
             w1 = inputs.rows(f'W1.{l}', (hidden, f_all), 0, hidden, s.off, s.off + s.count).to(ctx.dtype).double()
             h = x @ w1
-            eh = (hidden + 8) * U32 * (x.abs() @ w1.abs()) + ex @ w1.abs() + u * h.abs()
+            eh = (hidden + 8) * U32 * (x.abs() @ w1.abs()) + ((ex * ex) @ (w1 * w1)).sqrt() + u * h.abs()
             g = gelu64(t, h)
-            eg = GELU_MAX_SLOPE * eh + (u + 4 * U32) * g.abs() + 4 * U32 * h.abs()
+            eg = gelu64_slope(t, h).abs() * eh + GELU_MAX_CURVATURE / 2 * eh * eh  # Taylor, with |GeLU''| ≤ 0.8
+            eg += (u + 4 * U32) * g.abs() + 4 * U32 * h.abs()
             w2 = inputs.rows(f'W2.{l}', (f_all, hidden), s.off, s.off + s.count).to(ctx.dtype).double()
             p = g @ w2
-            ey += (s.count + 8) * U32 * (g.abs() @ w2.abs()) + eg @ w2.abs()
+            own += (s.count + 8) * U32 * (g.abs() @ w2.abs())
+            carried += (eg * eg) @ (w2 * w2)
             y += p
             partials += p.abs()
-        x, ex = y, ey + (len(fs) + 2) * u * partials
-    return x, ex + 1e-30
+        x, ex = y, own + carried.sqrt() + (len(fs) + 2) * u * partials
+    return x, PROPAGATION_MARGIN * ex + 1e-30
 
 
 def check_rows(ctx: Ctx, plan: StepPlan) -> dict[str, Any]:
