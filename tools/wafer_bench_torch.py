@@ -1254,7 +1254,7 @@ def ranks_of(args: argparse.Namespace) -> int:
     return int(os.environ['WORLD_SIZE']) if launched else 1
 
 
-def resolve_device(args: argparse.Namespace, torch: Any, ranks: int) -> tuple[str, str, str]:
+def resolve_device(args: argparse.Namespace, torch: Any) -> tuple[str, str, str]:
     """(device type, backend, transport) from the flags and what torch sees."""
     cuda = torch.cuda.is_available()
     device = args.device if args.device != 'auto' else ('cuda' if cuda else 'cpu')
@@ -1305,7 +1305,7 @@ def main(argv: list[str] | None = None) -> int:
             why = 'install it (pip install torch, or apt-get install python3-torch)'
             print(f'wafer_bench_torch: torch is needed ({e}); {why}', file=sys.stderr)
             return 1
-        device, backend, transport = resolve_device(args, torch, ranks)
+        device, backend, transport = resolve_device(args, torch)
         resolve_precision(config, device, notes)
     except UsageError as e:
         print(f'wafer_bench_torch: {e}', file=sys.stderr)
