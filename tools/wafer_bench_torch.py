@@ -73,6 +73,7 @@ MAX_UNITS = 4096
 MAX_QUERY_CHARS = 8192
 LINK_PRESETS = ('nvlink4', 'ib-ndr', 'pcie5', 'eth100g', 'mi300x-if', 'tpu-v5p-ici')
 LINKS_WITH_NVLS = ('nvlink4',)
+MODELS = ('llama3-8b', 'llama3-70b', 'llama3-405b')
 GPUS = ('h100', 'h200', 'mi300x', 'tpu-v5p', 'custom')
 FABRICS = ('measured', 'wse3', 'custom')
 COLLECTIVES = ('ring', 'rhd', 'direct', 'nvls')
@@ -135,13 +136,13 @@ def grid_spec(raw: str) -> tuple[int, int]:
 # name: (parser, default), in the page's order (kParamNames).
 SPECS: dict[str, tuple[Callable[[str], Any], Any]] = {
     'mode': (enum_spec('compare', 'wafer', 'cluster'), 'compare'),
-    'workload': (enum_spec('gemm', 'mlp', 'allreduce'), 'gemm'),
+    'workload': (enum_spec('gemm', 'mlp', 'allreduce', 'decode', 'prefill'), 'gemm'),
     'm': (int_spec(1, MAX_DIM), 1024),
     'n': (int_spec(1, MAX_DIM), 1024),
     'k': (int_spec(1, MAX_DIM), 1024),
     'tokens': (int_spec(1, MAX_DIM), 512),
     'hidden': (int_spec(1, MAX_DIM), 1024),
-    'layers': (int_spec(1, 64), 1),
+    'layers': (int_spec(1, 256), 1),
     'shards': (int_spec(1, MAX_UNITS), 4),
     'grid': (grid_spec, None),
     'tiles': (grid_spec, None),
@@ -152,6 +153,17 @@ SPECS: dict[str, tuple[Callable[[str], Any], Any]] = {
     'gpusPerNode': (int_spec(1, 64), 8),
     'scaleout': (enum_spec(*LINK_PRESETS), 'ib-ndr'),
     'equal': (enum_spec('units', 'power', 'peak'), 'units'),
+    'model': (enum_spec(*MODELS, 'custom'), 'llama3-8b'),
+    'heads': (int_spec(1, 4096), None),
+    'kvHeads': (int_spec(1, 4096), None),
+    'ffn': (int_spec(1, 1 << 20), None),
+    'vocab': (int_spec(1, 1 << 22), None),
+    'batch': (int_spec(1, 4096), 1),
+    'context': (int_spec(0, 1 << 20), 4096),
+    'prompt': (int_spec(1, 1 << 20), 2048),
+    'tp': (int_spec(1, MAX_UNITS), None),
+    'pp': (int_spec(1, MAX_UNITS), None),
+    'wafers': (int_spec(1, 64), None),
     'collective': (enum_spec(*COLLECTIVES), 'ring'),
     'transport': (enum_spec('auto', 'sab', 'message'), 'auto'),
     'link': (enum_spec('measured', *LINK_PRESETS, 'custom'), 'nvlink4'),
@@ -222,6 +234,8 @@ def parse_query(query: str, ranks: int) -> tuple[dict[str, Any], list[str]]:
 def conflicts(c: dict[str, Any], seen: set[str], ranks: int, notes: list[str]) -> list[str]:
     """The page's cross-parameter rules, and what this companion cannot run, as error messages."""
     out = []
+    if c['workload'] in ('decode', 'prefill'):
+        out.append(f'workload={c["workload"]} is projected only (npm run predict); this companion runs gemm, mlp and allreduce')
     if c['minBytes'] > c['maxBytes']:
         out.append(f'minBytes={c["minBytes"]} is larger than maxBytes={c["maxBytes"]}')
     if c['collective'] == 'nvls' and (c['link'] not in LINKS_WITH_NVLS or c['shards'] > c['gpusPerNode']):

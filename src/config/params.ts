@@ -5,9 +5,10 @@ import { kAlgorithmNames } from '../collectives/index.ts';
 import { kFabricPresets } from '../model/hardware/fabrics.ts';
 import { kGpuPresets, kPrecisions } from '../model/hardware/gpus.ts';
 import { kLinkPresets } from '../model/hardware/links.ts';
+import { kModels } from '../workloads/llm/models.ts';
 
 export const kModes = Object.freeze(['compare', 'wafer', 'cluster'] as const);
-export const kWorkloads = Object.freeze(['gemm', 'mlp', 'allreduce'] as const);
+export const kWorkloads = Object.freeze(['gemm', 'mlp', 'allreduce', 'decode', 'prefill'] as const);
 export const kStrategies = Object.freeze(['ksplit', 'rows', 'summa'] as const);
 export const kCollectives = kAlgorithmNames;
 export const kTransports = Object.freeze(['auto', 'sab', 'message'] as const);
@@ -18,6 +19,7 @@ export const kGpus = Object.freeze([...(Object.keys(kGpuPresets) as (keyof typeo
 export const kSweeps = Object.freeze(['none', 'shards', 'size'] as const);
 export const kOutputs = Object.freeze(['sharded', 'replicated'] as const);
 export const kEquals = Object.freeze(['units', 'power', 'peak'] as const);
+export const kModelNames = Object.freeze([...(Object.keys(kModels) as (keyof typeof kModels)[]), 'custom'] as const);
 export { kPrecisions };
 export const kDtypes = Object.freeze(['f32', 'f16'] as const);
 
@@ -63,6 +65,21 @@ export interface Config {
   scaleout: Exclude<LinkName, 'measured' | 'custom'>;
   /** How compare sizes the two sides. */
   equal: Equal;
+  /** decode, prefill: the model, and (model=custom) its shape beyond hidden and layers. */
+  model: (typeof kModelNames)[number];
+  heads: number | null;
+  kvHeads: number | null;
+  ffn: number | null;
+  vocab: number | null;
+  /** Concurrent sequences; tokens already in the KV cache; prefill tokens per sequence. */
+  batch: number;
+  context: number;
+  prompt: number;
+  /** Tensor- and pipeline-parallel degrees of the cluster (tp·pp = shards); null: derived. */
+  tp: number | null;
+  pp: number | null;
+  /** Wafer systems; null: the fewest that hold the model. */
+  wafers: number | null;
   collective: Collective;
   transport: Transport;
   link: LinkName;
@@ -127,6 +144,17 @@ export function defaultConfig(): Config {
     gpusPerNode: 8,
     scaleout: 'ib-ndr',
     equal: 'units',
+    model: 'llama3-8b',
+    heads: null,
+    kvHeads: null,
+    ffn: null,
+    vocab: null,
+    batch: 1,
+    context: 4096,
+    prompt: 2048,
+    tp: null,
+    pp: null,
+    wafers: null,
     collective: 'ring',
     transport: 'auto',
     link: 'nvlink4',
@@ -221,7 +249,7 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   k: intSpec(1, kMaxDim) as Spec<'k'>,
   tokens: intSpec(1, kMaxDim) as Spec<'tokens'>,
   hidden: intSpec(1, kMaxDim) as Spec<'hidden'>,
-  layers: intSpec(1, 64) as Spec<'layers'>,
+  layers: intSpec(1, 256) as Spec<'layers'>,
   shards: intSpec(1, kMaxUnits) as Spec<'shards'>,
   grid: gridSpec as Spec<'grid'>,
   tiles: gridSpec as Spec<'tiles'>,
@@ -232,6 +260,17 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   gpusPerNode: intSpec(1, kMaxGpusPerNode) as Spec<'gpusPerNode'>,
   scaleout: enumSpec(kLinkPresetNames) as Spec<'scaleout'>,
   equal: enumSpec(kEquals) as Spec<'equal'>,
+  model: enumSpec(kModelNames) as Spec<'model'>,
+  heads: intSpec(1, 4096) as Spec<'heads'>,
+  kvHeads: intSpec(1, 4096) as Spec<'kvHeads'>,
+  ffn: intSpec(1, 1 << 20) as Spec<'ffn'>,
+  vocab: intSpec(1, 1 << 22) as Spec<'vocab'>,
+  batch: intSpec(1, 4096) as Spec<'batch'>,
+  context: intSpec(0, 1 << 20) as Spec<'context'>,
+  prompt: intSpec(1, 1 << 20) as Spec<'prompt'>,
+  tp: intSpec(1, kMaxUnits) as Spec<'tp'>,
+  pp: intSpec(1, kMaxUnits) as Spec<'pp'>,
+  wafers: intSpec(1, 64) as Spec<'wafers'>,
   collective: enumSpec(kCollectives) as Spec<'collective'>,
   transport: enumSpec(kTransports) as Spec<'transport'>,
   link: enumSpec(kLinks) as Spec<'link'>,
@@ -354,6 +393,36 @@ function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): voi
       message: `collective=nvls needs a switch that reduces (link=nvlink4) inside one node (shards ≤ gpusPerNode); using ring`,
     });
     c.collective = d.collective;
+  }
+  if (c.model === 'custom') {
+    const missing = (['heads', 'kvHeads', 'ffn', 'vocab'] as const).filter((k) => c[k] === null);
+    if (missing.length || !seen.has('hidden') || !seen.has('layers')) {
+      errors.push({
+        param: 'model',
+        value: 'custom',
+        message: `model=custom needs hidden, layers, heads, kvHeads, ffn and vocab; missing ${[...(!seen.has('hidden') ? ['hidden'] : []), ...(!seen.has('layers') ? ['layers'] : []), ...missing].join(', ')}; using llama3-8b`,
+      });
+      c.model = d.model;
+    } else if (c.hidden % c.heads! !== 0 || c.heads! % c.kvHeads! !== 0) {
+      errors.push({
+        param: 'model',
+        value: 'custom',
+        message: `model=custom needs hidden divisible by heads and heads by kvHeads; got hidden=${c.hidden}, heads=${c.heads}, kvHeads=${c.kvHeads}; using llama3-8b`,
+      });
+      c.model = d.model;
+    }
+  }
+  if (c.tp !== null && c.pp !== null && c.tp * c.pp !== c.shards) {
+    errors.push({ param: 'tp', value: String(c.tp), message: `tp=${c.tp} × pp=${c.pp} is not shards=${c.shards}; both derived instead` });
+    c.tp = null;
+    c.pp = null;
+  }
+  for (const k of ['tp', 'pp'] as const) {
+    const v = c[k];
+    if (v !== null && c.shards % v !== 0) {
+      errors.push({ param: k, value: String(v), message: `${k}=${v} does not divide shards=${c.shards}; derived instead` });
+      c[k] = null;
+    }
   }
   if (c.gpu === 'custom' && c.tflops === null) {
     errors.push({

@@ -55,6 +55,7 @@ const llm = v.object({
   kvGB: num,
   fits: v.boolean(),
   minUnitsToFit: num,
+  split: v.optional(v.object({ weightsUs: num, computeUs: num, launchUs: num, commUs: num, waitUs: num })),
 });
 
 const run = v.object({

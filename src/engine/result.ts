@@ -73,6 +73,8 @@ export interface LlmRecord {
   kvGB: number;
   fits: boolean;
   minUnitsToFit: number;
+  /** Where a step goes on the busiest unit, µs: weights and cache read, compute, launches and fills, communication, waiting. */
+  split?: { weightsUs: number; computeUs: number; launchUs: number; commUs: number; waitUs: number };
 }
 
 export interface CollectiveRow {

@@ -6,6 +6,7 @@ import { kMaxLocalUnits, normalizedConfig, squarest, type Config } from '../conf
 import { kNaiveKey } from '../gpu/kernels.ts';
 import { predict, planSide, sideLayout, specOfWorkload, stylesOf, targetSummary, kVersion } from '../model/predict.ts';
 import { hardwareNotes, project, targetsFor } from '../model/project.ts';
+import { isLlm, llmRecord } from '../model/llm.ts';
 import { gflopsOf, median, summarize } from '../stats/stats.ts';
 import { layoutOf, type Layout } from '../workloads/index.ts';
 import { autotune, kernelTable } from './autotune.ts';
@@ -23,13 +24,19 @@ export { ConfigError } from './limits.ts';
 export { StoppedError, type RunHooks } from './context.ts';
 export { kVersion } from '../model/predict.ts';
 
-/** Runs one step style: warm-up, calibration, timed steps, verification, emulation, and the target projection. */
-async function runStep(ctx: Context, layout: Layout, share: [number, number]): Promise<RunRecord> {
+/**
+ * Runs one step style: warm-up, calibration, timed steps, verification, emulation. The record's target is the
+ * projection of `full` (the configuration asked for) when what runs here is a scaled-down instance of it.
+ */
+async function runStep(ctx: Context, layout: Layout, share: [number, number], full: Config): Promise<RunRecord> {
   const { c, hooks } = ctx;
   const style = layout.style;
-  const plan = planSide(c, layout);
+  const plan = planSide(c, layout, true);
   const targets = targetsFor(c, layout);
-  const projection = project(plan, targets);
+  const scaled = full !== c;
+  const fullLayout = scaled ? sideLayout(full, style) : layout;
+  const fullPlan = scaled ? planSide(full, fullLayout) : plan;
+  const projection = project(fullPlan, scaled ? targetsFor(full, fullLayout) : targets);
   const progress = (what: string, f: number) => hooks.progress(`${style}: ${what}`, share[0] + (share[1] - share[0]) * f);
   progress('starting workers', 0);
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : layout.units);
@@ -80,7 +87,7 @@ async function runStep(ctx: Context, layout: Layout, share: [number, number]): P
     // The timeline shown is the iteration whose emulated step is the median.
     const mid = use.reduce((best, x) => (Math.abs(x.r.step - emu.median) < Math.abs(best.r.step - emu.median) ? x : best), use[0]!);
     const exposed = median(use.map((x) => x.r.exposedComm));
-    return runRecord(c, plan, projection, {
+    const record = runRecord(full, fullPlan, projection, {
       linkModel: modelInfo(target, scale),
       commBytes: Math.max(0, ...bytesSent(d.lowered)),
       verified: c.verify ? check.verified : false,
@@ -102,8 +109,11 @@ async function runStep(ctx: Context, layout: Layout, share: [number, number]): P
       iterations,
       kernelKeys,
       ledger,
-      emulation: emulationText(style, layout.units, target !== null),
+      emulation: `${scaled ? `the scaled-down instance (${plan.describe}); ` : ''}${emulationText(style, layout.units, target !== null)}`,
     });
+    if (isLlm(full))
+      record.llm = llmRecord(full, fullLayout, fullPlan, projection, (cc, l) => project(planSide(cc, l), targetsFor(cc, l)).record.stepUs);
+    return record;
   } finally {
     await pool.close();
   }
@@ -138,13 +148,19 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
   const startedAt = new Date().toISOString();
   const notes: string[] = [...hardwareNotes(c)];
   const spec = specOfWorkload(c);
-  const layouts = localLayouts(c, notes);
+  // A model runs here as a scaled-down instance of the same structure; the projection stands for the full size.
+  const local = spec.localConfig?.(c) ?? c;
+  if (local !== c)
+    notes.push(
+      `local run: ${spec.label} as a scaled-down instance (hidden ${local.hidden}, ${local.heads} heads, ${local.kvHeads} KV heads, FFN ${local.ffn}, vocabulary ${local.vocab}, ${local.layers} layers, batch ${local.batch}); the target figures are for the full model`,
+    );
+  const layouts = localLayouts(local, notes);
   // Every layout is checked (and refused with the reason) before anything starts.
-  for (const layout of layouts) planSide(c, layout);
+  for (const layout of layouts) planSide(local, layout, true);
   const transport = pickTransport(c);
-  await preflight(c, layouts);
+  await preflight(local, layouts);
   const ctx: Context = {
-    c,
+    c: local,
     hooks,
     inputs: new Inputs(c.seed),
     ranking: [],
@@ -205,7 +221,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
       if (ceiling) result.ceiling = ceiling;
       result.runs.push(record);
     } else {
-      result.runs.push(await runStep(ctx, layout, share));
+      result.runs.push(await runStep(ctx, layout, share, local === c ? local : c));
     }
     hooks.partial?.(result);
   }

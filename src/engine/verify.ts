@@ -26,8 +26,8 @@ export function sampleIndices(count: number, other: number, max = 24): number[] 
 }
 
 export interface Reference {
-  /** Reference value and error bound of element (r, c), or undefined when it was not computed. */
-  at(r: number, c: number): { v: number; tol: number } | undefined;
+  /** Reference value and error bound of element (r, c) of `matrix`, or undefined when it was not computed. */
+  at(r: number, c: number, matrix?: string): { v: number; tol: number } | undefined;
 }
 
 class SparseRef implements Reference {
@@ -159,7 +159,7 @@ export async function mlpReference(
 export function checkBlock(got: Float32Array, p: Placement, ref: Reference, into: Check): void {
   for (let r = 0; r < p.rows; r++) {
     for (let c = 0; c < p.cols; c++) {
-      const want = ref.at(p.r0 + r, p.c0 + c);
+      const want = ref.at(p.r0 + r, p.c0 + c, p.matrix);
       if (!want) continue;
       const v = got[r * p.cols + c]!;
       const err = Math.abs(v - want.v);

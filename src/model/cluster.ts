@@ -89,15 +89,22 @@ export class ClusterTarget implements Target {
     return Math.floor(u / this.spec.gpusPerNode);
   }
 
-  kernelUs(op: ComputeOp): number {
+  kernelParts(op: ComputeOp): { floor: number; compute: number; memory: number } {
     const spec = specOf(op);
-    const compute = spec.flops(op) / (this.eta.c * this.peak);
-    const memory = (spec.memElems(op) * this.elemBytes) / (this.eta.m * this.memBps);
-    return this.launch + Math.max(compute, memory) * 1e6;
+    return {
+      floor: this.kernelFloorUs(op),
+      compute: (spec.flops(op) / (this.eta.c * this.peak)) * 1e6,
+      memory: ((spec.memElems(op) * this.elemBytes) / (this.eta.m * this.memBps)) * 1e6,
+    };
   }
 
-  kernelFloorUs(): number {
-    return this.launch;
+  kernelUs(op: ComputeOp): number {
+    const p = this.kernelParts(op);
+    return p.floor + Math.max(p.compute, p.memory);
+  }
+
+  kernelFloorUs(op: ComputeOp): number {
+    return 'fused' in op && op.fused ? 0 : this.launch;
   }
 
   /** The message cost between two GPUs for a collective's algorithm and protocol. */

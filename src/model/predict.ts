@@ -12,6 +12,7 @@ import { kWorkloadSpecs, layoutOf, type Layout, type Plan, type Style, type Work
 import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
 import { runRecord } from '../engine/record.ts';
 import { hardwareNotes, project, targetsFor, type Projection } from './project.ts';
+import { fitNote, isLlm, llmRecord } from './llm.ts';
 import { at } from './figure.ts';
 import { kFabricPresets } from './hardware/fabrics.ts';
 import { kGpuPresets } from './hardware/gpus.ts';
@@ -37,18 +38,20 @@ export function clusterUnits(c: Config): number {
   return Math.min(4096, Math.max(1, Math.round(ratio)));
 }
 
-/** The layout of a side, with the `equal` rule applied to the cluster. */
+/** The layout of a side, with the `equal` rule applied to the cluster, or as the workload places itself. */
 export function sideLayout(c: Config, style: Style, units?: number): Layout {
-  if (units !== undefined) return layoutOf(c, style, units);
-  return style === 'cluster' && c.mode === 'compare' && c.equal !== 'units' ? layoutOf(c, style, clusterUnits(c)) : layoutOf(c, style);
+  const ruled = units ?? (style === 'cluster' && c.mode === 'compare' && c.equal !== 'units' ? clusterUnits(c) : undefined);
+  const spec = specOfWorkload(c);
+  if (spec.layout) return spec.layout(c, style, ruled);
+  return ruled !== undefined ? layoutOf(c, style, ruled) : layoutOf(c, style);
 }
 
 /** The plan of a side, refused with the reason when the configuration cannot be laid out. */
-export function planSide(c: Config, layout: Layout): Plan {
+export function planSide(c: Config, layout: Layout, local = false): Plan {
   const spec = specOfWorkload(c);
   const problem = spec.problem(c, layout);
   if (problem) throw new ConfigError(`${layout.style}: ${problem}`);
-  const plan = spec.plan(c, layout);
+  const plan = spec.plan(c, layout, local);
   for (const coll of collectivesOf(plan.program)) {
     const why = collectiveProblem(coll.algorithm, coll.group.length);
     if (why) throw new ConfigError(`${layout.style}: ${why}`);
@@ -84,7 +87,8 @@ export function targetSummary(c: Config, runs: RunRecord[]): TargetSummary {
     waferUnits: runs.find((r) => r.mode === 'wafer')?.units ?? null,
     clusterUnits: runs.find((r) => r.mode === 'cluster')?.units ?? null,
     speedupBand: both ? { low: cl.band.lowUs / w.band.highUs, high: cl.band.highUs / w.band.lowUs } : null,
-    baselines: c.workload === 'allreduce' ? { gpuUs: null, waferUs: null } : baselines(c),
+    // The same step on one GPU and the whole wafer: for a GEMM or an MLP; a model has its own fewest units instead.
+    baselines: specOfWorkload(c).kind === 'sweep' || specOfWorkload(c).layout ? { gpuUs: null, waferUs: null } : baselines(c),
   };
 }
 
@@ -170,7 +174,13 @@ export function predict(c: Config, userAgent = 'wafer-bench predict'): Result {
     const layout = sideLayout(c, style);
     const { plan, projection } = projectSide(c, layout);
     if (spec.kind === 'sweep') collectives.push(...collectiveRows(c, layout));
-    runs.push(runRecord(c, plan, projection));
+    const run = runRecord(c, plan, projection);
+    if (isLlm(c)) {
+      run.llm = llmRecord(c, layout, plan, projection, (cc, l) => projectSide(cc, l).projection.record.stepUs);
+      const note = fitNote(c, style, run.llm);
+      if (note) notes.push(note);
+    }
+    runs.push(run);
   }
   const result: Result = {
     schema: 2,

@@ -101,7 +101,7 @@ export function targetsFor(c: Config, layout: Layout): Targets {
   const make = (s: Scenario): Target => {
     if (layout.style === 'wafer') {
       const custom = c.fabric === 'custom' ? { peakTflops: c.tflops!, hopUs: c.alpha!, linkGBs: c.gbps! } : {};
-      return new WaferTarget({ fabric: fabricFor(c), mesh: layout.mesh, precision: c.precision, ...custom }, s);
+      return new WaferTarget({ fabric: fabricFor(c), mesh: layout.mesh, precision: c.precision, wafers: layout.wafers, ...custom }, s);
     }
     const { gpu } = gpuFor(c);
     const { link } = linkFor(c);

@@ -24,6 +24,11 @@ export interface Target {
   /** Bytes per element on the wire and in memory (the target precision). */
   elemBytes: number;
   kernelUs(op: ComputeOp, unit: number): number;
+  /**
+   * A kernel's time in parts (µs): its floor (the launch on a GPU, the pipeline fill across a tile; none for an op fused
+   * into the kernel before it), then the longer of its compute and its memory (and, on a tile, operand) traffic.
+   */
+  kernelParts(op: ComputeOp): { floor: number; compute: number; memory: number };
   /** No kernel may take less: the launch overhead (GPU) or the pipeline fill across the tile (wafer). */
   kernelFloorUs(op: ComputeOp): number;
   collective(c: CollectiveOp): CollectiveCostOut;

@@ -20,6 +20,8 @@ export interface WaferSpec {
   peakTflops?: number;
   hopUs?: number;
   linkGBs?: number;
+  /** Wafer systems, each cut into `mesh` (default 1): tiles of wafer w are units w·R·C … (w+1)·R·C − 1. */
+  wafers?: number;
 }
 
 export class WaferTarget implements Target {
@@ -38,6 +40,8 @@ export class WaferTarget implements Target {
   private readonly eta: number;
   private readonly sramBps: number; // per core
   private readonly cache = new Map<string, CollectiveCostOut>();
+  private readonly io: { L: number; B: number };
+  readonly wafers: number;
 
   constructor(
     readonly spec: WaferSpec,
@@ -59,12 +63,18 @@ export class WaferTarget implements Target {
     this.sramBps = at(f.sramGBs, s, 'high') * 1e9;
     this.elemBytes = kElemBytes[spec.precision];
     this.unitMemoryBytes = this.cores * f.sramKB.value * 1e3;
-    this.peakTflops = wafer / 1e12;
-    this.watts = at(f.watts, s, 'low');
+    this.wafers = spec.wafers ?? 1;
+    this.peakTflops = (wafer / 1e12) * this.wafers;
+    this.watts = at(f.watts, s, 'low') * this.wafers;
+    this.io = { L: at(f.ioLatencyUs, s, 'low'), B: at(f.ioGBs, s, 'high') };
   }
 
   get units(): number {
-    return this.spec.mesh.rows * this.spec.mesh.cols;
+    return this.spec.mesh.rows * this.spec.mesh.cols * this.wafers;
+  }
+
+  private waferOf(u: number): number {
+    return Math.floor(u / (this.spec.mesh.rows * this.spec.mesh.cols));
   }
 
   get cores(): number {
@@ -73,7 +83,8 @@ export class WaferTarget implements Target {
 
   get describe(): string {
     const { mesh, fabric } = this.spec;
-    return `${fabric.label}: ${mesh.rows}×${mesh.cols} tiles of ${Math.round(this.tile.rows)}×${Math.round(this.tile.cols)} cores`;
+    const systems = this.wafers > 1 ? `${this.wafers} systems, each ` : '';
+    return `${systems}${fabric.label}: ${mesh.rows}×${mesh.cols} tiles of ${Math.round(this.tile.rows)}×${Math.round(this.tile.cols)} cores`;
   }
 
   get assumptions(): string[] {
@@ -81,15 +92,18 @@ export class WaferTarget implements Target {
       `a message pays its distance in core hops (${(this.hopUs * 1e3).toFixed(2)} ns each) plus ${(this.rampUs * 2e3).toFixed(2)} ns on and off the fabric, and streams through one link per core along the tile edge it crosses (${(this.linkBps / 1e9).toFixed(2)} GB/s per link per direction)`,
       `a tile's kernel: the pipeline fill across the tile, then max(FLOPs / (η_c·peak of its cores), SRAM bytes / SRAM bandwidth, operand bytes over its core links); η_c ${this.eta}`,
       'collectives between tiles run as programmed (rings, multicasts); reductions happen in the cores as data streams, inside the transfer time',
+      ...(this.wafers > 1 ? [`between systems: ${this.io.L} µs and ${this.io.B} GB/s per direction over their I/O`] : []),
     ];
   }
 
   private at(u: number): [number, number] {
-    return [Math.floor(u / this.spec.mesh.cols), u % this.spec.mesh.cols];
+    const local = u % (this.spec.mesh.rows * this.spec.mesh.cols);
+    return [Math.floor(local / this.spec.mesh.cols), local % this.spec.mesh.cols];
   }
 
-  /** A message between tiles: distance in cores, tile-edge bandwidth in the direction it travels. */
+  /** A message between tiles: distance in cores, tile-edge bandwidth in the direction it travels; between systems, their I/O. */
   hop(a: number, b: number): Hop {
+    if (this.waferOf(a) !== this.waferOf(b)) return { L: this.io.L + 2 * this.rampUs, B: this.io.B, cls: 'io' };
     const [ia, ja] = this.at(a);
     const [ib, jb] = this.at(b);
     const di = Math.abs(ia - ib);
@@ -104,10 +118,18 @@ export class WaferTarget implements Target {
   }
 
   kernelFloorUs(op: ComputeOp): number {
-    return op.kind === 'matmul' ? (this.tile.rows + this.tile.cols) * this.hopUs : 2 * this.rampUs;
+    if ('fused' in op && op.fused) return 0;
+    return op.kind === 'matmul' || op.kind === 'attention' || op.kind === 'rmsnorm'
+      ? (this.tile.rows + this.tile.cols) * this.hopUs
+      : 2 * this.rampUs;
   }
 
   kernelUs(op: ComputeOp): number {
+    const p = this.kernelParts(op);
+    return p.floor + Math.max(p.compute, p.memory);
+  }
+
+  kernelParts(op: ComputeOp): { floor: number; compute: number; memory: number } {
     const spec = specOf(op);
     const compute = spec.flops(op) / (this.eta * this.corePeak * this.cores);
     const sram = (spec.memElems(op) * this.elemBytes) / (this.sramBps * this.cores);
@@ -123,7 +145,7 @@ export class WaferTarget implements Target {
       const stationary = op.m * (kc + nc);
       fabric = (Math.min(summa, stationary) * this.elemBytes) / this.linkBps;
     }
-    return this.kernelFloorUs(op) + Math.max(compute, sram, fabric) * 1e6;
+    return { floor: this.kernelFloorUs(op), compute: compute * 1e6, memory: Math.max(sram, fabric) * 1e6 };
   }
 
   collective(c: CollectiveOp): CollectiveCostOut {
@@ -133,7 +155,8 @@ export class WaferTarget implements Target {
     const t = collectiveUs(c, this.elemBytes, (a, b) => this.hop(a, b), 'multicast');
     const rows = new Set(c.group.map((u) => this.at(u)[0])).size;
     const cols = new Set(c.group.map((u) => this.at(u)[1])).size;
-    const axes = rows === 1 ? ['row'] : cols === 1 ? ['col'] : ['row', 'col'];
+    const systems = new Set(c.group.map((u) => this.waferOf(u))).size;
+    const axes = systems > 1 ? ['io'] : rows === 1 ? ['row'] : cols === 1 ? ['col'] : ['row', 'col'];
     const nearest = Math.min(...c.group.slice(1).map((u) => this.hop(c.group[0]!, u).L));
     const out: CollectiveCostOut = {
       us: t.us,

@@ -20,6 +20,8 @@ export interface MatmulOp {
   k: number;
   accumulate: boolean;
   label: string;
+  /** On the target, part of the kernel before it (a fused QKV or gate/up GEMM): no launch of its own. */
+  fused?: boolean;
 }
 export interface GeluOp {
   kind: 'gelu';
@@ -39,6 +41,8 @@ export interface AddOp {
   label: string;
   /** The logical collective this reduction belongs to (its cost is the collective's, not a kernel's). */
   coll?: number;
+  /** On the target, the epilogue of the kernel before it (a residual add): no launch of its own. */
+  fused?: boolean;
 }
 /** A local copy on one unit (e.g. an out-of-place collective's input to output). */
 export interface CopyOp {
@@ -49,6 +53,8 @@ export interface CopyOp {
   offSrc: number;
   count: number;
   label: string;
+  /** On the target, written by the kernel before it (a KV-cache write): no launch of its own. */
+  fused?: boolean;
 }
 
 export type ComputeOp = MatmulOp | GeluOp | AddOp | CopyOp | RmsnormOp | SwigluOp | AttentionOp;

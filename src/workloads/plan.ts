@@ -46,6 +46,10 @@ export interface Layout {
   /** The fabric replicates a message to several receivers (the wafer). */
   multicast: boolean;
   output: Output;
+  /** Wafer systems (units = wafers × mesh tiles); 1 when absent. */
+  wafers?: number;
+  /** Tiles the embedding table and the LM head are each split over (a model on the wafer); 1 when absent. */
+  vocabSlices?: number;
 }
 
 /** The layout of one side; `units` overrides the configured count (sweeps, and the `equal` rule). */

@@ -16,8 +16,12 @@ export interface WorkloadSpec {
   params: (keyof Config)[];
   /** Why this configuration cannot be laid out on this side, or null. */
   problem(c: Config, layout: Layout): string | null;
-  /** The logical program of one step (for a sweep, of its largest message). */
-  plan(c: Config, layout: Layout): Plan;
+  /** The logical program of one step (for a sweep, of its largest message); `local`: for a verified run here. */
+  plan(c: Config, layout: Layout, local?: boolean): Plan;
+  /** The layout of a side when the workload decides it (the placement of a model); default: the configured one. */
+  layout?(c: Config, style: Layout['style'], units?: number): Layout;
+  /** The configuration a local run uses (a scaled-down instance); default: the configuration itself. */
+  localConfig?(c: Config): Config;
   /** The strategy in words for tables ("ksplit", "summa", "megatron", …). */
   strategy(c: Config, layout: Layout): string;
   /** The float64 reference its outputs are checked against (steps only). */

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kCollectives, kFabrics, kGpus, kLinks, normalizedConfig, parseQuery } from '../../src/config/params.ts';
+import { kCollectives, kFabrics, kGpus, kLinks, kModelNames, normalizedConfig, parseQuery } from '../../src/config/params.ts';
 import { parseResult } from '../../src/engine/result-schema.ts';
 import type { Result } from '../../src/engine/result.ts';
 import { kPrecisions } from '../../src/model/hardware/gpus.ts';
@@ -107,6 +107,7 @@ describe.skipIf(!hasPython && !ci)(`torch companion: the query (needs ${python} 
       ['fabric', kFabrics],
       ['collective', kCollectives],
       ['precision', kPrecisions],
+      ['model', kModelNames.filter((m) => m !== 'custom')],
     ];
     const queries = lists.flatMap(([param, names]) => names.map((name) => `${param}=${name}&alpha=1&gbps=1&tflops=1`));
     parseMany(queries.map((q) => [q, 1] as const)).forEach((r, i) => expect(r.error, queries[i]).toBeNull());
@@ -114,7 +115,7 @@ describe.skipIf(!hasPython && !ci)(`torch companion: the query (needs ${python} 
 
   it('refuses, with the parameter named, what it cannot run; the command line exits with status 2', () => {
     const cases = [
-      ['workload=foo', 1, 'workload="foo": must be one of gemm, mlp, allreduce'],
+      ['workload=foo', 1, 'workload="foo": must be one of gemm, mlp, allreduce, decode, prefill'],
       ['x=1', 1, 'unknown parameter "x"'],
       ['m=0', 1, 'm="0": must be an integer from 1 to 65536'],
       ['m=2&m=3', 1, 'm is given more than once'],
@@ -127,6 +128,7 @@ describe.skipIf(!hasPython && !ci)(`torch companion: the query (needs ${python} 
       ['shards=4', 2, 'shards=4, but the process group has 2 rank(s)'],
       ['k=1', 2, 'strategy=ksplit over 2 ranks needs k ≥ 2'],
       ['workload=mlp&tokens=1', 2, 'needs tokens ≥ 2'],
+      ['workload=decode', 1, 'workload=decode is projected only'],
     ] as const;
     parseMany(cases.map(([q, n]) => [q, n] as const)).forEach((r, i) => expect(r.error, cases[i]![0]).toContain(cases[i]![2]));
     const cli = spawnSync(python, [script, 'workload=foo&m=0', '--spawn', '2'], { encoding: 'utf8' });

@@ -30,6 +30,8 @@ export interface FabricPreset {
   watts: Figure;
   /** The system's external I/O between systems, GB/s per direction. */
   ioGBs: Figure;
+  /** One message from a wafer to the next system's wafer: network and the systems' I/O paths, µs. */
+  ioLatencyUs: Figure;
 }
 
 const kFabricDims =
@@ -128,6 +130,13 @@ const wse3: FabricPreset = {
     'Cerebras glossary (SwarmX): "Each CS-2 system has 1.2Tb/s of I/O bandwidth"; Cerebras docs: CS-3 "enhances the ingress/egress bandwidth by 30%" — band 150–195',
     [150, 195],
     true,
+  ),
+  ioLatencyUs: fig(
+    5,
+    'µs',
+    'one message between two systems: 100 GbE switching and both systems’ I/O paths',
+    'no published figure for CS-3 to CS-3: a few µs for 100 GbE through one switch, with a band to 20 µs for the systems’ own I/O [assumption]',
+    [2, 20],
   ),
 };
 
