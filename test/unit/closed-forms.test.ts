@@ -207,6 +207,34 @@ describe('closed forms, written out (α–β with NCCL latencies, 8 × H100 over
   });
 });
 
+describe('closed forms across nodes: 8 single-GPU hosts on 100 GbE', () => {
+  const p = 8;
+  const eth = kLinkPresets['eth100g'];
+  const t = new ClusterTarget({ gpu: h100, link: kLinkPresets.nvlink4, scaleout: eth, gpusPerNode: 1, units: p, precision: 'bf16' }, 'mid');
+  const S = 256 * 2 ** 20;
+
+  it("ring all-reduce = launch + baseLat + 2(p−1)(hwLat(net) + S/p/B), B the NIC's achieved 11 GB/s", () => {
+    const { op: c } = alone(p, {
+      op: 'allreduce',
+      algorithm: 'ring',
+      group: group(p),
+      buf: 'x',
+      off: 0,
+      count: S / 2,
+      scratch: 's',
+      label: 'c',
+    });
+    const B = eth.busGBs.value;
+    expect(B).toBe(11);
+    expect(eth.latency).toEqual({ kind: 'nccl', hw: 'net' });
+    const want = h100.launchUs.value + kBaseLatUs.Simple + 2 * (p - 1) * (kHwLatUs.net.Simple + S / p / (B * 1e3));
+    expect(t.collective(c)).toMatchObject({ protocol: 'Simple' });
+    expect(t.collective(c).us).toBeCloseTo(want, 6);
+    // The same all-reduce inside an NVLink node is over 30 times faster.
+    expect(t.collective(c).us / cluster(p).collective(c).us).toBeGreaterThan(30);
+  });
+});
+
 describe('wafer collectives pay core hops and tile-edge bandwidth', () => {
   const wse3 = kFabricPresets.wse3;
   const ghz = wse3.clockGHz.value;

@@ -14,22 +14,30 @@ import { ClusterTarget } from '../../src/model/cluster.ts';
 import { WaferTarget } from '../../src/model/wafer.ts';
 import { matmulOp } from '../../src/ops/index.ts';
 
+/** Every figure in a preset, by path: any object with a numeric `value` is one (so a figure that lacks a field is found). */
 function figures(x: unknown, path = ''): [string, Figure][] {
-  if (x && typeof x === 'object' && 'value' in x && 'source' in x) return [[path, x as Figure]];
+  if (x && typeof x === 'object' && typeof (x as { value?: unknown }).value === 'number') return [[path, x as Figure]];
   if (x && typeof x === 'object') return Object.entries(x).flatMap(([k, v]) => figures(v, `${path}.${k}`));
   return [];
 }
 
+/** Characters of a figure's text field, 0 where it is missing or blank. */
+const text = (s: unknown): number => (typeof s === 'string' ? s.trim().length : 0);
+
 describe('hardware figures', () => {
-  const all = [...figures(kGpuPresets, 'gpu'), ...figures(kLinkPresets, 'link'), ...figures(kFabricPresets, 'fabric')];
-  it('every figure has a unit, a meaning and a source, and lies in its band', () => {
+  const registries = { kGpuPresets, kLinkPresets, kFabricPresets };
+  const all = Object.entries(registries).flatMap(([r, presets]) => figures(presets, r));
+  it('every figure of every preset has a unit, a meaning and a source, and lies in its band', () => {
     expect(all.length).toBeGreaterThan(60);
     for (const [name, f] of all) {
-      expect(f.unit.length, name).toBeGreaterThan(0);
-      expect(f.means.length, name).toBeGreaterThan(8);
-      expect(f.source.length, name).toBeGreaterThan(15);
-      expect(f.low <= f.value && f.value <= f.high, name).toBe(true);
+      expect(text(f.unit), `${name}: unit`).toBeGreaterThan(0);
+      expect(text(f.means), `${name}: meaning`).toBeGreaterThan(8);
+      expect(text(f.source), `${name}: source`).toBeGreaterThan(15);
+      expect(f.low <= f.value && f.value <= f.high, `${name}: band`).toBe(true);
     }
+    // The walk reaches every preset: each has figures of its own.
+    for (const [r, presets] of Object.entries(registries))
+      for (const [name, preset] of Object.entries(presets)) expect(figures(preset).length, `${r}.${name}`).toBeGreaterThanOrEqual(2);
   });
 
   it('peaks are dense and per device; bandwidths per direction', () => {
