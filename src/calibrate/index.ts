@@ -76,35 +76,61 @@ const isFit = (c: Series['collective']): c is FitCollective => c !== null && c !
 export function runCalibrate(files: CalibrateFile[], opts: CalibrateOptions = {}): CalibrateOutput {
   const errors: string[] = [];
   const notes: string[] = [];
-  const series: { s: Series; group: Group }[] = [];
-  const timing = opts.inplace ? 'in-place' : 'out-of-place';
+  const parsed: Series[] = [];
   for (const f of files) {
-    let parsed: Series[];
     try {
-      parsed = parseLog(f.text, f.name);
+      parsed.push(...parseLog(f.text, f.name));
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
       errors.push(e.message);
+    }
+  }
+  const out = calibrateSeries(parsed, opts);
+  errors.push(...out.errors);
+  notes.push(...out.notes);
+  if (!errors.length && !out.reports.length) errors.push(`${files.map((f) => f.name).join(', ') || '(no files)'}: nothing to fit`);
+  const stderr = [...notes.map((n) => `note: ${n}`), ...errors.map((e) => `wafer-bench: ${e}`)].map((l) => l + '\n').join('');
+  return {
+    code: errors.length ? 2 : 0,
+    stdout: out.reports.map(formatReport).join('\n'),
+    stderr,
+    json: errors.length ? null : out.reports.length === 1 ? out.reports[0]! : out.reports,
+  };
+}
+
+/** What calibrateSeries makes of parsed series: a report per fitted series, and FILE:LINE errors and notes. */
+export interface SeriesCalibration {
+  reports: SeriesReport[];
+  errors: string[];
+  notes: string[];
+}
+
+/**
+ * The fit of parsed series (runCalibrate's body after parsing, also the page's): per series the link, its query and
+ * measured against model; a series that cannot be fitted is an error naming its FILE:LINE, the others still fit.
+ */
+export function calibrateSeries(parsed: Series[], opts: CalibrateOptions = {}): SeriesCalibration {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const series: { s: Series; group: Group }[] = [];
+  const timing = opts.inplace ? 'in-place' : 'out-of-place';
+  for (const s of parsed) {
+    const at = `${s.file}:${s.line}`;
+    if (!isFit(s.collective)) {
+      notes.push(`${at}: ${s.test}: skipped; the model prices all_reduce, all_gather, reduce_scatter and broadcast`);
       continue;
     }
-    for (const s of parsed) {
-      const at = `${s.file}:${s.line}`;
-      if (!isFit(s.collective)) {
-        notes.push(`${at}: ${s.test}: skipped; the model prices all_reduce, all_gather, reduce_scatter and broadcast`);
-        continue;
-      }
-      if (s.ranks < 2) {
-        errors.push(`${at}: the log lists ${s.ranks} rank(s) ("#  Rank N … device …" lines); a fit needs the rank count, 2 or more`);
-        continue;
-      }
-      const missing = s.rows.find((r) => (opts.inplace ? !r.inPlace : false));
-      if (missing) {
-        errors.push(`${s.file}:${missing.line}: --inplace asks for in-place times; this table has none`);
-        continue;
-      }
-      const points = s.rows.map((r) => ({ bytes: r.bytes, us: (opts.inplace ? r.inPlace! : r.outOfPlace).timeUs }));
-      series.push({ s, group: { collective: s.collective, ranks: s.ranks, points } });
+    if (s.ranks < 2) {
+      errors.push(`${at}: the log lists ${s.ranks} rank(s) ("#  Rank N … device …" lines); a fit needs the rank count, 2 or more`);
+      continue;
     }
+    const missing = s.rows.find((r) => (opts.inplace ? !r.inPlace : false));
+    if (missing) {
+      errors.push(`${s.file}:${missing.line}: --inplace asks for in-place times; this table has none`);
+      continue;
+    }
+    const points = s.rows.map((r) => ({ bytes: r.bytes, us: (opts.inplace ? r.inPlace! : r.outOfPlace).timeUs }));
+    series.push({ s, group: { collective: s.collective, ranks: s.ranks, points } });
   }
   const fits = new Map<Series, Calibration>();
   const fitOrFail = (groups: Group[], at: string): Calibration | null => {
@@ -128,17 +154,10 @@ export function runCalibrate(files: CalibrateFile[], opts: CalibrateOptions = {}
       if (c) fits.set(x.s, c);
     }
   }
-  if (!errors.length && !fits.size) errors.push(`${files.map((f) => f.name).join(', ') || '(no files)'}: nothing to fit`);
   const reports = series
     .filter((x) => fits.has(x.s))
     .map((x) => report(x.s, x.group, fits.get(x.s)!, timing, opts.joint ? series.length : 1));
-  const stderr = [...notes.map((n) => `note: ${n}`), ...errors.map((e) => `wafer-bench: ${e}`)].map((l) => l + '\n').join('');
-  return {
-    code: errors.length ? 2 : 0,
-    stdout: reports.map(formatReport).join('\n'),
-    stderr,
-    json: errors.length ? null : reports.length === 1 ? reports[0]! : reports,
-  };
+  return { reports, errors, notes };
 }
 
 function report(s: Series, g: Group, c: Calibration, timing: SeriesReport['fit']['timing'], together: number): SeriesReport {

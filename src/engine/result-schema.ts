@@ -115,6 +115,19 @@ const collective = v.object({
   protocol: v.optional(v.nullable(str)),
 });
 
+/** The most imported series a result carries, points per series, and characters of a label and a source. */
+export const kMaxImportedSeries = 5;
+export const kMaxImportedPoints = 64;
+export const kMaxImportedLabel = 120;
+export const kMaxImportedSource = 500;
+
+const finite = v.pipe(v.number(), v.finite());
+const imported = v.object({
+  label: v.pipe(v.string(), v.maxLength(kMaxImportedLabel)),
+  source: v.optional(v.pipe(v.string(), v.maxLength(kMaxImportedSource))),
+  points: list(v.object({ bytes: finite, timeUs: finite, busbw: finite }), kMaxImportedPoints),
+});
+
 const sizeSide = v.nullable(v.object({ stepUs: num, lowUs: num, highUs: num, mfu: num, exposedShare: num, fits: v.boolean() }));
 
 const adapter = v.object({ vendor: str, architecture: str, description: str, isFallbackAdapter: v.boolean() });
@@ -181,6 +194,7 @@ export const kResultSchema = v.object({
       1000,
     ),
   ),
+  imported: v.optional(list(imported, kMaxImportedSeries)),
 });
 
 /** Parses a value as a result; throws an Error naming the first bad field and what was wrong with it. */

@@ -168,6 +168,14 @@ export interface SizeSide {
   fits: boolean;
 }
 
+/** Measured points shown beside a result (nccl-tests logs, a cluster's result, a published sweep), for the bandwidth chart. */
+export interface ImportedSeries {
+  label: string;
+  /** Where the points come from: a file name, a URL. Plain text. */
+  source?: string;
+  points: { bytes: number; timeUs: number; busbw: number }[];
+}
+
 export interface Result {
   schema: 2;
   tool: 'wafer-bench';
@@ -204,4 +212,6 @@ export interface Result {
     waferUs?: number | null;
     clusterUs?: number | null;
   }[];
+  /** Imported measurements carried by a shared link (at most kMaxImportedSeries × kMaxImportedPoints). */
+  imported?: ImportedSeries[];
 }

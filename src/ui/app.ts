@@ -11,6 +11,7 @@ import { ChartHost } from './charts/host.ts';
 import type { ChartInput } from './charts/chart.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
+import { ImportPanel } from './import.ts';
 import { clear, fmt, h, pct } from './dom.ts';
 import { LiveProjection, type ProjectionState } from './projection.ts';
 import { ResultsView } from './results.ts';
@@ -42,6 +43,8 @@ export class App {
   private readonly charts: ChartHost;
   private readonly results: ResultsView;
   private readonly projection: LiveProjection;
+  /** Measurements to check the model against (absent in the embed layout). */
+  private readonly importer: ImportPanel | null;
   private startedAt = 0;
 
   constructor(private readonly root: HTMLElement) {
@@ -58,9 +61,18 @@ export class App {
       this.timeline = view;
       this.redraw();
     });
+    this.importer = this.embed
+      ? null
+      : new ImportPanel({
+          changed: () => this.redraw(),
+          apply: (q) => this.configure(q, true),
+          config: () => this.parsed.config,
+          projection: () => this.projection.state?.result ?? null,
+        });
     this.results = new ResultsView(
       () => this.result,
       () => this.parsed.config,
+      (r) => this.importer?.attach(r) ?? r,
     );
     this.projection = new LiveProjection((s) => this.onProjection(s));
     this.layout();
@@ -119,7 +131,13 @@ export class App {
       h('header', {}, h('h1', { text: 'wafer-bench' }), intro),
       this.messages,
       this.sharedBox,
-      h('div', { class: 'layout' }, this.answer, h('aside', {}, this.controls.el), h('main', {}, this.charts.el, local, this.results.el)),
+      h(
+        'div',
+        { class: 'layout' },
+        this.answer,
+        h('aside', {}, this.controls.el),
+        h('main', {}, this.charts.el, local, this.importer!.el, this.results.el),
+      ),
     );
   }
 
@@ -166,7 +184,7 @@ export class App {
       result: this.result,
       shared: this.shared,
       live: this.live,
-      imported: [],
+      imported: this.importer?.overlays(this.shared) ?? [],
       timeline: this.timeline,
       compact: this.embed,
     });

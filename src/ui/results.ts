@@ -99,6 +99,8 @@ export class ResultsView {
   constructor(
     private readonly current: () => Result | null,
     private readonly config: () => Config,
+    /** What a link with the result carries besides it (the imported measurements). */
+    private readonly forLink: (r: Result) => Result = (r) => r,
   ) {
     const btn = (text: string, fn: () => void | Promise<void>, needsResult: boolean) => {
       const b = h('button', { type: 'button', text, disabled: needsResult });
@@ -147,7 +149,8 @@ export class ResultsView {
   }
 
   private async copy(withResult: boolean): Promise<void> {
-    const url = await shareLink(this.config(), withResult ? this.current() : null);
+    const r = withResult ? this.current() : null;
+    const url = await shareLink(this.config(), r ? this.forLink(r) : null);
     try {
       await navigator.clipboard.writeText(url);
       this.status.textContent = withResult ? 'Link with the result copied.' : 'Link copied.';
