@@ -168,7 +168,15 @@ export class GpuBackend implements Backend {
     if (op.kind === 'fabric') {
       for (const d of op.dsts) enc.copyBufferToBuffer(this.buffer(op.src), op.off * 4, this.buffer(d.buf), d.off * 4, op.count * 4);
     } else if (op.kind === 'copy') {
-      enc.copyBufferToBuffer(this.buffer(op.src), op.offSrc * 4, this.buffer(op.dst), op.offDst * 4, op.count * 4);
+      const { n, srcStride, dstStride } = op.blocks ?? { n: 1, srcStride: 0, dstStride: 0 };
+      for (let i = 0; i < n; i++)
+        enc.copyBufferToBuffer(
+          this.buffer(op.src),
+          (op.offSrc + i * srcStride) * 4,
+          this.buffer(op.dst),
+          (op.offDst + i * dstStride) * 4,
+          op.count * 4,
+        );
     } else {
       const pass = enc.beginComputePass();
       await this.encode(pass, op);

@@ -30,6 +30,19 @@ export interface Replay {
   compute: number;
   /** The largest per-unit total of communication time. */
   comm: number;
+  /** The busiest resource's total hold (a unit's compute, a port): the most a pipeline can stream per micro-batch. */
+  occupancy: number;
+  /** The same with every transfer and collective free. */
+  occupancyFree: number;
+}
+
+/** The busiest resource's total hold time in a schedule. */
+function occupancy(s: ReturnType<typeof schedule>): number {
+  const held = new Map<string, number>();
+  s.timings.forEach((t, id) => {
+    for (const r of t.resources) held.set(r, (held.get(r) ?? 0) + s.nodes[id]!.hold);
+  });
+  return Math.max(0, ...held.values());
 }
 
 /** Schedules once; `timing` is asked once per node. */
@@ -93,5 +106,7 @@ export function replay(g: Graph, timing: (n: Node) => Timing): Replay {
     exposedComm: Math.max(0, main.step - freeComm.step),
     compute: Math.max(0, ...computePer.values()),
     comm: Math.max(0, ...commPer.values()),
+    occupancy: occupancy(main),
+    occupancyFree: occupancy(freeComm),
   };
 }

@@ -16,7 +16,7 @@ import { kElemBytes } from './hardware/gpus.ts';
 export const isLlm = (c: Config): boolean => c.workload === 'decode' || c.workload === 'prefill';
 
 /** Where the busiest unit's step goes (µs). */
-function split(p: Projection, targets: ReturnType<typeof targetsFor>): NonNullable<LlmRecord['split']> {
+function split(p: Projection, targets: ReturnType<typeof targetsFor>, m: number): NonNullable<LlmRecord['split']> {
   const t = targets.mid;
   const busy = new Map<number, number>();
   for (const e of p.timeline) busy.set(e.device, (busy.get(e.device) ?? 0) + e.dur);
@@ -30,6 +30,8 @@ function split(p: Projection, targets: ReturnType<typeof targetsFor>): NonNullab
       else out.computeUs += k.compute;
     } else if (n.kind === 'collective' && n.op.group.includes(unit)) out.commUs += t.collective(n.op).us;
   }
+  // The busiest unit runs every micro-batch of a pipelined step.
+  for (const k of ['weightsUs', 'computeUs', 'launchUs', 'commUs'] as const) out[k] *= m;
   out.waitUs = Math.max(0, p.record.stepUs - out.weightsUs - out.computeUs - out.launchUs - out.commUs);
   return out;
 }
@@ -39,7 +41,10 @@ export function fewestGpus(c: Config): number | null {
   const sh = shapeOf(c);
   const eb = kElemBytes[c.precision];
   const candidates = [1, 2, 4, ...Array.from({ length: 512 }, (_, i) => 8 * (i + 1))];
-  for (const n of candidates) {
+  // No count whose memory is less than the weights and cache can hold them: start there.
+  const bytes = modelBytes(c, eb);
+  const least = (bytes.weights + bytes.kv) / targetsFor(c, layoutOf(c, 'cluster', 1)).mid.unitMemoryBytes;
+  for (const n of candidates.filter((n) => n >= least)) {
     const layout = layoutOf(c, 'cluster', n);
     const { tp, pp } = splitOf(c, n, sh);
     if (splitProblem(sh, tp, pp)) continue;
@@ -77,7 +82,7 @@ export function llmRecord(
     kvGB: bytes.kv / 1e9,
     fits: p.record.fits,
     minUnitsToFit: fewest === null || (layout.style === 'wafer' && fewest === kMaxWafers && !p.record.fits) ? NaN : fewest,
-    split: split(p, targetsFor(c, layout)),
+    split: split(p, targetsFor(c, layout), plan.pipeline?.microbatches ?? 1),
   };
 }
 

@@ -165,6 +165,15 @@ export interface Projection {
   elemBytes: number;
 }
 
+/**
+ * A step of m micro-batches through a pipeline, from one micro-batch's pass (`pass`) and its busiest resource's
+ * time (`busiest`): steady, max(pass, m·busiest); filled and drained, pass + (m − 1)·busiest (GPipe's bubble).
+ */
+export function streamed(p: Plan['pipeline'], pass: number, busiest: number): number {
+  if (!p || p.microbatches <= 1) return pass;
+  return p.steady ? Math.max(pass, p.microbatches * busiest) : pass + (p.microbatches - 1) * busiest;
+}
+
 /** Projects one plan: the replay in every scenario, floors asserted, and the record and timeline of the middle one. */
 export function project(plan: Plan, targets: Targets): Projection {
   const g = buildGraph(plan.program);
@@ -175,7 +184,9 @@ export function project(plan: Plan, targets: Targets): Projection {
   }
   const t = targets.mid;
   const r = replays.mid;
-  const step = r.step;
+  const m = plan.pipeline?.microbatches ?? 1;
+  const step = streamed(plan.pipeline, r.step, r.occupancy);
+  const stepFree = streamed(plan.pipeline, r.stepFree, r.occupancyFree);
   const sent = new Map<number, number>();
   const protocols = new Set<string>();
   for (const n of g.nodes) {
@@ -188,16 +199,19 @@ export function project(plan: Plan, targets: Targets): Projection {
   const tflops = step > 0 ? plan.flops / (step * 1e6) : 0;
   const record: TargetRecord = {
     stepUs: step,
-    computeUs: r.stepFree,
-    commUs: r.comm,
-    exposedCommUs: r.exposedComm,
+    computeUs: stepFree,
+    commUs: r.comm * m,
+    exposedCommUs: Math.max(0, step - stepFree),
     tflops,
     mfu: t.peakTflops > 0 ? tflops / t.peakTflops : 0,
     peakTflops: t.peakTflops,
     watts: t.watts,
     joules: t.watts * step * 1e-6,
-    band: { lowUs: replays.fast.step, highUs: replays.slow.step },
-    commBytes: Math.max(0, ...sent.values()),
+    band: {
+      lowUs: streamed(plan.pipeline, replays.fast.step, replays.fast.occupancy),
+      highUs: streamed(plan.pipeline, replays.slow.step, replays.slow.occupancy),
+    },
+    commBytes: Math.max(0, ...sent.values()) * m,
     memoryBytes: mem,
     memoryCapacityBytes: t.unitMemoryBytes,
     fits: mem <= t.unitMemoryBytes,

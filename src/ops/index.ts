@@ -55,6 +55,8 @@ export interface CopyOp {
   label: string;
   /** On the target, written by the kernel before it (a KV-cache write): no launch of its own. */
   fused?: boolean;
+  /** Copy `n` runs of `count` elements, the i-th from offSrc + i·srcStride to offDst + i·dstStride (one per sequence). */
+  blocks?: { n: number; srcStride: number; dstStride: number };
 }
 
 export type ComputeOp = MatmulOp | GeluOp | AddOp | CopyOp | RmsnormOp | SwigluOp | AttentionOp;
@@ -137,12 +139,25 @@ const add: OpSpec<AddOp> = {
   },
 };
 
+/** The element ranges a copy reads and writes: one run, or the span of its strided runs. */
+const copySpan = (op: CopyOp, stride: number): number => (op.blocks ? (op.blocks.n - 1) * stride + op.count : op.count);
+
 const copy: OpSpec<CopyOp> = {
-  accesses: (op) => [r(op.src, op.offSrc, op.count), r(op.dst, op.offDst, op.count, true)],
+  accesses: (op) => [
+    r(op.src, op.offSrc, copySpan(op, op.blocks?.srcStride ?? 0)),
+    r(op.dst, op.offDst, copySpan(op, op.blocks?.dstStride ?? 0), true),
+  ],
   flops: () => 0,
-  memElems: (op) => 2 * op.count,
-  signature: (op) => `copy:${op.count}`,
-  cpu: (op, mem) => mem(op.dst).set(mem(op.src).subarray(op.offSrc, op.offSrc + op.count), op.offDst),
+  memElems: (op) => 2 * op.count * (op.blocks?.n ?? 1),
+  signature: (op) => `copy:${op.count}${op.blocks ? `x${op.blocks.n}` : ''}`,
+  cpu(op, mem) {
+    const [d, s] = [mem(op.dst), mem(op.src)];
+    const { n, srcStride, dstStride } = op.blocks ?? { n: 1, srcStride: 0, dstStride: 0 };
+    for (let i = 0; i < n; i++) {
+      const from = op.offSrc + i * srcStride;
+      d.set(s.subarray(from, from + op.count), op.offDst + i * dstStride);
+    }
+  },
 };
 
 export const kOps: { readonly [K in ComputeKind]: OpSpec<Extract<ComputeOp, { kind: K }>> } = Object.freeze({

@@ -34,6 +34,19 @@ export interface Plan {
   flops: number;
   layout: Layout;
   describe: string;
+  /** The program is one micro-batch of a pipeline that streams `microbatches` of them (see project.ts). */
+  pipeline?: Pipeline;
+}
+
+/**
+ * A step made of m micro-batches streamed through a pipeline, of which the program holds one. Steady (decode served
+ * continuously): the step is max(one pass, m × the busiest resource's time). Filled and drained (prefill): one
+ * pass + (m − 1) × the busiest resource's time.
+ */
+export interface Pipeline {
+  microbatches: number;
+  steady: boolean;
+  note: string;
 }
 
 export interface Layout {

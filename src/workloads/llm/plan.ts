@@ -9,7 +9,7 @@ import { chunks, scratchFloats } from '../../collectives/index.ts';
 import type { Config } from '../../config/params.ts';
 import { matmulOp } from '../../ops/index.ts';
 import { ProgramBuilder } from '../../engine/program.ts';
-import { finish, meshRing, type Layout, type Placement, type Plan } from '../plan.ts';
+import { finish, meshRing, type Layout, type Pipeline, type Placement, type Plan } from '../plan.ts';
 import { headsOn, kvHeadOf, placeOnWafers, shapeOf, splitOf, stepOf, type LlmShape, type LlmStep } from './shape.ts';
 import { kvPerToken, paramsOf } from './models.ts';
 
@@ -28,7 +28,10 @@ interface Segment {
 interface Ctx {
   b: ProgramBuilder;
   sh: LlmShape;
+  /** The micro-batch the program runs (the whole step unless the plan is pipelined). */
   st: LlmStep;
+  /** The whole step: the KV cache is held for all of its sequences. */
+  full: LlmStep;
   tp: number;
   collective: Layout['collective'];
   /** Keep every layer's output (X0 … XL) for verification; otherwise the residual stream is updated in place. */
@@ -69,8 +72,8 @@ function allocate(ctx: Ctx, u: number, r: number, items: number[]): void {
       [`L${l}.wg`]: sh.hidden * f,
       [`L${l}.wu`]: sh.hidden * f,
       [`L${l}.wd`]: f * sh.hidden,
-      [`L${l}.k`]: st.batch * st.ctx * kvHeads * hd,
-      [`L${l}.v`]: st.batch * st.ctx * kvHeads * hd,
+      [`L${l}.k`]: ctx.full.batch * st.ctx * kvHeads * hd,
+      [`L${l}.v`]: ctx.full.batch * st.ctx * kvHeads * hd,
     });
     if (ctx.keep) buf[`X${l + 1}`] = rows * sh.hidden;
   }
@@ -119,8 +122,8 @@ function place(ctx: Ctx, u: number, r: number, items: number[]): void {
     put(`L${l}.wd`, `Wd.${l}`, r * f, 0, f, H);
     // The cache of the tokens already there: [batch][ctx][kvHeads][headDim] for this rank's KV heads.
     if (st.past > 0) {
-      put(`L${l}.k`, `K.${l}`, 0, kv0, st.batch * st.ctx, kvHeads * hd);
-      put(`L${l}.v`, `V.${l}`, 0, kv0, st.batch * st.ctx, kvHeads * hd);
+      put(`L${l}.k`, `K.${l}`, 0, kv0, ctx.full.batch * st.ctx, kvHeads * hd);
+      put(`L${l}.v`, `V.${l}`, 0, kv0, ctx.full.batch * st.ctx, kvHeads * hd);
     }
   }
 }
@@ -155,17 +158,16 @@ function layer(ctx: Ctx, group: number[], l: number): void {
     b.push(u, matmulOp('xn', `L${l}.wq`, 'q', [rows, heads * hd, H], `${tag} Q projection`));
     b.push(u, { ...matmulOp('xn', `L${l}.wk`, 'kn', [rows, kvHeads * hd, H], `${tag} K projection`), fused: true });
     b.push(u, { ...matmulOp('xn', `L${l}.wv`, 'vn', [rows, kvHeads * hd, H], `${tag} V projection`), fused: true });
-    for (let s = 0; s < st.batch; s++) {
-      const at = (s * st.ctx + st.past) * kvHeads * hd;
-      const from = s * st.queries * kvHeads * hd;
-      const count = st.queries * kvHeads * hd;
-      for (const [kv, what] of [
-        ['k', 'keys'],
-        ['v', 'values'],
-      ] as const) {
-        const label = `${tag} ${what} into the cache`;
-        b.push(u, { kind: 'copy', dst: `L${l}.${kv}`, offDst: at, src: `${kv}n`, offSrc: from, count, label, fused: true });
-      }
+    // Each sequence's new keys and values go after its cached ones: one strided copy per cache.
+    const run = st.queries * kvHeads * hd;
+    const blocks = { n: st.batch, srcStride: run, dstStride: st.ctx * kvHeads * hd };
+    for (const [kv, what] of [
+      ['k', 'keys'],
+      ['v', 'values'],
+    ] as const) {
+      const label = `${tag} ${what} into the cache`;
+      const offDst = st.past * kvHeads * hd;
+      b.push(u, { kind: 'copy', dst: `L${l}.${kv}`, offDst, src: `${kv}n`, offSrc: 0, count: run, blocks, label, fused: true });
     }
     b.push(u, {
       kind: 'attention',
@@ -264,11 +266,52 @@ function handOff(ctx: Ctx, from: number[], to: number[], l: number, label: strin
   else send(from.at(-1)!, [from.at(-1)!, ...to.filter((u) => u !== from.at(-1))]);
 }
 
+/**
+ * How a projected step flows through a pipeline of `stages` (tiles, or the cluster's pipeline stages) — one micro-batch
+ * programmed, the others streamed behind it. Decode: the batch split into at most `stages` groups of sequences,
+ * in steady state (a group's next token enters the first stage as its last one leaves), so a token costs
+ * max(one pass, m × the busiest stage). Prefill: about 4 micro-batches per stage (groups of whole prompts, or a
+ * prompt in chunks, the middle chunk standing for all: its attention is the mean), filled and drained, so the
+ * step costs one pass + (m − 1) × the busiest stage. One stage: the whole step at once.
+ */
+export function microbatch(full: LlmStep, kind: 'decode' | 'prefill', stages: number): { pipeline: Pipeline | null; step: LlmStep } {
+  if (stages <= 1) return { pipeline: null, step: full };
+  if (kind === 'decode') {
+    const m = Math.min(full.batch, stages);
+    if (m <= 1) return { pipeline: null, step: full };
+    const seqs = Math.ceil(full.batch / m);
+    const note = `pipelined: ${m} groups of ≤ ${seqs} sequences in flight, one shown`;
+    return { pipeline: { microbatches: m, steady: true, note }, step: { ...full, batch: seqs } };
+  }
+  const want = 4 * stages;
+  if (full.batch >= want) {
+    const seqs = Math.ceil(full.batch / want);
+    const m = Math.ceil(full.batch / seqs);
+    const note = `pipelined: ${m} groups of ≤ ${seqs} prompts, one shown`;
+    return { pipeline: { microbatches: m, steady: false, note }, step: { ...full, batch: seqs } };
+  }
+  const per = Math.ceil(want / full.batch);
+  const chunk = Math.ceil(full.queries / per);
+  const count = Math.ceil(full.queries / chunk);
+  const m = full.batch * count;
+  if (m <= 1) return { pipeline: null, step: full };
+  const mid = Math.floor((count - 1) / 2);
+  const note = `pipelined: each prompt in ${count} chunks of ${chunk} tokens (${m} micro-batches), the middle chunk shown`;
+  return {
+    pipeline: { microbatches: m, steady: false, note },
+    step: { batch: 1, queries: chunk, past: full.past + mid * chunk, ctx: full.ctx },
+  };
+}
+
 function build(c: Config, layout: Layout, segments: Segment[], tp: number, keep: boolean, describe: string): Plan {
   const sh = shapeOf(c);
-  const st = stepOf(c, c.workload as 'decode' | 'prefill');
+  const full = stepOf(c, c.workload as 'decode' | 'prefill');
+  const stages = segments.filter((s) => s.items.some((i) => i >= 1)).length;
+  // A local run (keep) is the whole step, checked element by element; a projection runs one micro-batch of the pipeline.
+  const micro = keep ? { pipeline: null, step: full } : microbatch(full, c.workload as 'decode' | 'prefill', stages);
+  const st = micro.step;
   const b = new ProgramBuilder(layout.units);
-  const ctx: Ctx = { b, sh, st, tp, collective: layout.collective, keep, inputs: [], outputs: [], groupSize: tp };
+  const ctx: Ctx = { b, sh, st, full, tp, collective: layout.collective, keep, inputs: [], outputs: [], groupSize: tp };
   const rows = st.batch * st.queries;
   for (const seg of segments) {
     ctx.groupSize = seg.units.length;
@@ -321,18 +364,30 @@ function build(c: Config, layout: Layout, segments: Segment[], tp: number, keep:
       [`Wg.${l}`]: [sh.hidden, sh.ffn],
       [`Wu.${l}`]: [sh.hidden, sh.ffn],
       [`Wd.${l}`]: [sh.ffn, sh.hidden],
-      [`K.${l}`]: [st.batch * st.ctx, kv],
-      [`V.${l}`]: [st.batch * st.ctx, kv],
+      [`K.${l}`]: [full.batch * st.ctx, kv],
+      [`V.${l}`]: [full.batch * st.ctx, kv],
     });
   }
   const p = paramsOf(sh);
   // Useful FLOPs: 2 per weight per token, plus attention's 4·d per attended key and head.
-  const attended = st.batch * (st.past * st.queries + (st.queries * (st.queries + 1)) / 2);
+  const attended = full.batch * (full.past * full.queries + (full.queries * (full.queries + 1)) / 2);
+  const fullRows = full.batch * full.queries;
   const flops =
-    2 * (p.total - 2 * sh.vocab * sh.hidden + sh.vocab * sh.hidden) * rows -
-    2 * sh.vocab * sh.hidden * (rows - st.batch) +
+    2 * (p.total - 2 * sh.vocab * sh.hidden + sh.vocab * sh.hidden) * fullRows -
+    2 * sh.vocab * sh.hidden * (fullRows - full.batch) +
     4 * sh.layers * sh.heads * sh.headDim * attended;
-  return finish(b.program, { matrices, inputs: ctx.inputs, outputs: ctx.outputs, result: 'logits', flops, layout, describe });
+  const pipeline = micro.pipeline ?? undefined;
+  const piped = pipeline ? `; ${pipeline.note}` : '';
+  return finish(b.program, {
+    matrices,
+    inputs: ctx.inputs,
+    outputs: ctx.outputs,
+    result: 'logits',
+    flops,
+    layout,
+    describe: describe + piped,
+    ...(pipeline ? { pipeline } : {}),
+  });
 }
 
 /** The cluster: pipeline stages of tensor-parallel groups, consecutive units in a stage (inside a node). */

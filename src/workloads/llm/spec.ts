@@ -8,7 +8,7 @@ import { kElemBytes } from '../../model/hardware/gpus.ts';
 import { layoutOf, type Layout } from '../plan.ts';
 import type { WorkloadSpec } from '../workload.ts';
 import { llmReference } from './reference.ts';
-import { clusterLlmPlan, waferLlmPlan } from './plan.ts';
+import { clusterLlmPlan, modelBytes, waferLlmPlan } from './plan.ts';
 import { scaledConfig, shapeOf, splitOf, splitProblem, waferMesh } from './shape.ts';
 
 /** The most wafer systems a layout may use. */
@@ -63,8 +63,12 @@ export function fewestWafers(c: Config): number {
   const hit = fewest.get(key);
   if (hit !== undefined) return hit;
   const eb = kElemBytes[c.precision];
+  // No count whose SRAM is less than the weights and cache can hold them: start there.
+  const f = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
+  const bytes = modelBytes(c, eb);
+  const least = Math.max(1, Math.ceil((bytes.weights + bytes.kv) / (f.width.value * f.height.value * f.sramKB.value * 1e3)));
   let out = kMaxWafers;
-  for (let w = 1; w <= kMaxWafers; w++) {
+  for (let w = Math.min(least, kMaxWafers); w <= kMaxWafers; w++) {
     const layout = waferLayout(c, w);
     if (busiest(waferLlmPlan(c, layout).program.buffers, eb) <= tileBytes(c, layout.mesh)) {
       out = w;
