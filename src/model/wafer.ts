@@ -12,6 +12,9 @@ import type { FabricPreset } from './hardware/fabrics.ts';
 import { kElemBytes, type Precision } from './hardware/gpus.ts';
 import type { CollectiveCostOut, Target } from './target.ts';
 
+/** Reduce-and-broadcast phases per kernel inside a tile (WaferLLM's decode layer: 10 per layer, as here). */
+const kPhases: Partial<Record<ComputeOp['kind'], number>> = { matmul: 1, rmsnorm: 1, attention: 4 };
+
 export interface WaferSpec {
   fabric: FabricPreset;
   mesh: Grid;
@@ -35,6 +38,7 @@ export class WaferTarget implements Target {
   private readonly clock: number; // cycles per µs
   private readonly hopUs: number;
   private readonly rampUs: number;
+  private readonly phaseUs: number;
   private readonly linkBps: number; // bytes per second per link per direction
   private readonly corePeak: number; // FLOP/s per core
   private readonly eta: number;
@@ -56,6 +60,7 @@ export class WaferTarget implements Target {
     this.clock = ghz * 1e3;
     this.hopUs = spec.hopUs ?? at(f.cyclesPerHop, s, 'low') / this.clock;
     this.rampUs = at(f.rampCycles, s, 'low') / this.clock;
+    this.phaseUs = at(f.phaseCycles, s, 'low') / this.clock;
     this.linkBps = spec.linkGBs !== undefined ? spec.linkGBs * 1e9 : at(f.linkBytesPerCycle, s, 'high') * ghz * 1e9;
     const wafer = (spec.peakTflops ?? at(f.peak[spec.precision], s, 'high')) * 1e12;
     this.corePeak = wafer / (width * height);
@@ -90,7 +95,7 @@ export class WaferTarget implements Target {
   get assumptions(): string[] {
     return [
       `a message pays its distance in core hops (${(this.hopUs * 1e3).toFixed(2)} ns each) plus ${(this.rampUs * 2e3).toFixed(2)} ns on and off the fabric, and streams through one link per core along the tile edge it crosses (${(this.linkBps / 1e9).toFixed(2)} GB/s per link per direction)`,
-      `a tile's kernel: the pipeline fill across the tile, then max(FLOPs / (η_c·peak of its cores), SRAM bytes / SRAM bandwidth, operand bytes over its core links); η_c ${this.eta}`,
+      `a tile's kernel: its reduce-and-broadcast phases (${Math.round(this.phaseUs * this.clock)} cycles each; a matmul or norm 1, attention 4) and the fill across the tile, then max(FLOPs / (η_c·peak of its cores), SRAM bytes / SRAM bandwidth, operand bytes over its core links); η_c ${this.eta}`,
       'collectives between tiles run as programmed (rings, multicasts); reductions happen in the cores as data streams, inside the transfer time',
       ...(this.wafers > 1 ? [`between systems: ${this.io.L} µs and ${this.io.B} GB/s per direction over their I/O`] : []),
     ];
@@ -117,11 +122,16 @@ export class WaferTarget implements Target {
     return { L, B, cls };
   }
 
+  /**
+   * A kernel's floor: elementwise ops get on and off the fabric; a reduction pays, for each reduce-and-broadcast
+   * phase (a matmul's partial sums, a norm's sum of squares; attention's scores, softmax max and sum, and weighted
+   * values), the phase's fixed cycles, plus one fill across the tile (a reduce pass along one side, a broadcast
+   * along the other).
+   */
   kernelFloorUs(op: ComputeOp): number {
     if ('fused' in op && op.fused) return 0;
-    return op.kind === 'matmul' || op.kind === 'attention' || op.kind === 'rmsnorm'
-      ? (this.tile.rows + this.tile.cols) * this.hopUs
-      : 2 * this.rampUs;
+    const phases = kPhases[op.kind];
+    return phases ? phases * this.phaseUs + (this.tile.rows + this.tile.cols) * this.hopUs : 2 * this.rampUs;
   }
 
   kernelUs(op: ComputeOp): number {

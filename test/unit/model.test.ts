@@ -12,7 +12,7 @@ import type { Program } from '../../src/engine/program.ts';
 import { summarize } from '../../src/stats/stats.ts';
 import { ClusterTarget } from '../../src/model/cluster.ts';
 import { WaferTarget } from '../../src/model/wafer.ts';
-import { matmulOp } from '../../src/ops/index.ts';
+import { matmulOp, type ComputeOp } from '../../src/ops/index.ts';
 
 /** Every figure in a preset, by path: any object with a numeric `value` is one (so a figure that lacks a field is found). */
 function figures(x: unknown, path = ''): [string, Figure][] {
@@ -166,12 +166,21 @@ describe('rooflines and floors', () => {
       g.launchUs.value,
     );
   });
-  it('a whole-wafer GEMM still pays its pipeline fill across the wafer (v1 printed 1.4 ns for 512³)', () => {
+  it('a whole-wafer GEMM still pays its pipeline fill across the wafer and a reduction phase (v1 printed 1.4 ns for 512³)', () => {
     const f = kFabricPresets.wse3;
     const w = new WaferTarget({ fabric: f, mesh: { rows: 1, cols: 1 }, precision: 'bf16' }, 'mid');
-    const fill = ((f.width.value + f.height.value) * f.cyclesPerHop.value) / (f.clockGHz.value * 1e3);
+    const cyclesPerUs = f.clockGHz.value * 1e3;
+    const fill = ((f.width.value + f.height.value) * f.cyclesPerHop.value + f.phaseCycles.value) / cyclesPerUs;
     const t = w.kernelUs(matmulOp('a', 'b', 'c', [512, 512, 512], '512'));
     expect(w.kernelFloorUs(matmulOp('a', 'b', 'c', [512, 512, 512], '512'))).toBeCloseTo(fill, 9);
+    // Attention's four phases (scores, softmax max and sum, weighted values); an elementwise add only its ramps.
+    const attention: ComputeOp = {
+      ...{ kind: 'attention', q: 'q', offQ: 0, k: 'k', offK: 0, v: 'v', offV: 0, out: 'o', offOut: 0 },
+      ...{ batch: 1, queries: 1, heads: 8, kvHeads: 8, headDim: 64, past: 7, ctx: 8, label: 'attention' },
+    };
+    expect(w.kernelFloorUs(attention)).toBeCloseTo(fill + (3 * f.phaseCycles.value) / cyclesPerUs, 9);
+    const add = { kind: 'add', dst: 'a', offDst: 0, src: 'b', offSrc: 0, count: 8, label: 'add' } as const;
+    expect(w.kernelFloorUs(add)).toBeCloseTo((2 * f.rampCycles.value) / cyclesPerUs, 9);
     expect(t).toBeGreaterThan(fill);
     expect(t).toBeGreaterThan(1); // µs, not ns
   });

@@ -16,6 +16,11 @@ export interface FabricPreset {
   cyclesPerHop: Figure;
   /** Cycles to get a message from a core onto the fabric (and off it again at the far end). */
   rampCycles: Figure;
+  /**
+   * Fixed cycles of one reduce-and-broadcast phase inside a tile (a GEMV's partial sums, a norm's sum of squares,
+   * softmax's max and sum), beyond its hops: ramps, task switches and the exchange between PE groups.
+   */
+  phaseCycles: Figure;
   /** Bytes one core-to-core link carries per cycle, per direction. */
   linkBytesPerCycle: Figure;
   /** Dense peak of the whole wafer per precision, TFLOP/s. */
@@ -67,6 +72,13 @@ const wse3: FabricPreset = {
     'Luczynski et al., "Near-Optimal Wafer-Scale Reduce" (HPDC 2024) as summarized by a third party: T_R ≈ 2 cycles on WSE-2, where earlier literature reported 7',
     [2, 7],
     true,
+  ),
+  phaseCycles: fig(
+    704,
+    'cycles',
+    'fixed cost of one reduce-and-broadcast phase along a line of cores, beyond its ≈ 2 cycles per core (the reduce pass and the broadcast pass)',
+    'derived from WaferLLM (MeshInfra/WaferLLM, Decode/WSE-3/weak_scaling_figures.ipynb): one Llama-style decode layer at batch 1 spends 11,982 cycles in 10 all-reduce + broadcast phases on lines of 240 cores and 14,459 on lines of 360 (CS-3 or its cycle-accurate simulator), so 2.06 cycles per core and 1,198 − 2.06 × 240 = 704 cycles fixed per phase. Band: 10 cycles (ramps only, the near-optimal reduce of Luczynski et al., HPDC 2024) to 1,200 (every measured cycle of a phase counted as fixed)',
+    [10, 1_200],
   ),
   linkBytesPerCycle: fig(
     4,
