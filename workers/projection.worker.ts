@@ -3,22 +3,33 @@
 
 import * as Comlink from 'comlink';
 import { parseQuery } from '../src/config/params.ts';
-import { predict } from '../src/model/predict.ts';
-import type { Result } from '../src/engine/result.ts';
+import { llmCurve, predict } from '../src/model/predict.ts';
+import type { LlmCurvePoint, Result } from '../src/engine/result.ts';
 
 export interface ProjectionApi {
   /** The projection of a query, or the reason it cannot be made. */
   project(query: string): { result: Result | null; error: string | null; ms: number };
+  /** Decode: tokens/s per user against the batch (the slower part, asked for after the projection is shown). */
+  curve(query: string): LlmCurvePoint[] | null;
 }
 
 const api: ProjectionApi = {
   project(query) {
     const t0 = performance.now();
     try {
-      const result = predict(parseQuery(query).config, navigator.userAgent);
+      const result = predict(parseQuery(query).config, navigator.userAgent, { curve: false });
       return { result, error: null, ms: performance.now() - t0 };
     } catch (e) {
       return { result: null, error: (e as Error).message, ms: performance.now() - t0 };
+    }
+  },
+  curve(query) {
+    const c = parseQuery(query).config;
+    if (c.workload !== 'decode') return null;
+    try {
+      return llmCurve(c);
+    } catch {
+      return null;
     }
   },
 };

@@ -4,6 +4,7 @@
 // variants against naive.
 
 import type { Result, RunRecord } from '../engine/result.ts';
+import { reportedFor } from '../workloads/llm/reported.ts';
 
 const f = (x: number | null | undefined, d = 3): string => {
   if (x === null || x === undefined || !Number.isFinite(x)) return '-';
@@ -66,6 +67,86 @@ function targetTable(r: Result): string {
     const t = x.target!;
     out += `# ${x.mode}: ${t.describe}; peak ${f(t.peakTflops)} TFLOP/s dense, ${f(t.watts)} W${t.protocols.length ? `; NCCL protocols ${t.protocols.join(', ')}` : ''}\n`;
     for (const a of t.assumptions) out += `#   ${a}\n`;
+  }
+  return out;
+}
+
+function llmTables(r: Result): string {
+  const runs = r.runs.filter((x) => x.llm && x.target);
+  if (!runs.length) return '';
+  const cfg = r.config as Record<string, unknown>;
+  const decode = cfg.workload === 'decode';
+  const per = decode ? 1 : Number(cfg.prompt) || 1;
+  let out = `\n# ${cfg.workload} of ${cfg.model}, batch ${cfg.batch}, ${decode ? `context ${cfg.context}` : `prompt ${cfg.prompt}`}: per ${decode ? 'output token' : 'prompt token'} on the target; band from the figures' ends\n`;
+  out += table(
+    [
+      'side',
+      'layout',
+      'units',
+      'ms/token',
+      'band ms',
+      'tok/s/user',
+      'tok/s',
+      'TTFT ms',
+      'tok/J',
+      'weights',
+      'KV cache',
+      'fits',
+      'fewest that fit',
+    ],
+    runs.map((x) => {
+      const l = x.llm!;
+      const b = x.target!.band;
+      return [
+        x.mode,
+        layoutOf(x),
+        String(x.units),
+        f(l.msPerToken),
+        `${f(b.lowUs / 1e3 / per)}–${f(b.highUs / 1e3 / per)}`,
+        f(l.tokensPerSecondPerUser),
+        f(l.tokensPerSecond),
+        f(l.ttftMs),
+        f(l.tokensPerJoule),
+        `${f(l.weightsGB)} GB`,
+        `${f(l.kvGB)} GB`,
+        l.fits ? 'yes' : 'NO',
+        Number.isFinite(l.minUnitsToFit) ? `${l.minUnitsToFit} ${x.mode === 'wafer' ? 'wafers' : 'GPUs'}` : 'none',
+      ];
+    }),
+  );
+  out += '\n# where a step goes on the busiest unit, µs: weights and cache read, compute, launches and fills, communication, waiting\n';
+  out += table(
+    ['side', '', 'weights', 'compute', 'launch/fill', 'comm', 'wait'],
+    runs
+      .filter((x) => x.llm!.split)
+      .map((x) => {
+        const s = x.llm!.split!;
+        return [x.mode, '', f(s.weightsUs), f(s.computeUs), f(s.launchUs), f(s.commUs), f(s.waitUs)];
+      }),
+  );
+  if (r.llmCurve?.length) {
+    out += '\n# decode against batch: tok/s per user [band] (total tok/s); * = does not fit the memory at that batch\n';
+    const side = (s: NonNullable<Result['llmCurve']>[number]['wafer']) =>
+      s ? `${f(s.tokensPerSecondPerUser)} [${f(s.lowPerUser)}–${f(s.highPerUser)}] (${f(s.tokensPerSecond)})${s.fits ? '' : ' *'}` : '-';
+    out += table(
+      ['batch', '', 'wafer', 'cluster'],
+      r.llmCurve.map((p) => [String(p.batch), '', side(p.wafer), side(p.cluster)]),
+    );
+  }
+  const reported = reportedFor(String(cfg.model));
+  if (reported.length) {
+    out += '\n# vendor-reported decode speeds for this model (reference points, not fitted; see each source)\n';
+    out += table(
+      ['side', 'system', 'batch', 'tok/s/user', 'TTFT ms', 'note'],
+      reported.map((p) => [
+        p.side,
+        p.system,
+        String(p.batch),
+        f(p.tokensPerSecondPerUser),
+        p.ttftMs === undefined ? '-' : f(p.ttftMs),
+        `${p.note}${p.secondary ? ' [secondary]' : ''}`,
+      ]),
+    );
   }
   return out;
 }
@@ -235,6 +316,7 @@ export function formatResult(r: Result): string {
   if (!r.projection)
     out += `# local matmul rate ${f(r.localGflops)} GFLOP/s (autotune best: ${r.autotune.ranking[0] ?? '-'}${r.autotune.cached ? ', cached' : ''})\n`;
   out += targetTable(r);
+  out += llmTables(r);
   out += collectiveTable(r);
   out += sweepTables(r);
   out += localTable(r);

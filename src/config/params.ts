@@ -5,7 +5,7 @@ import { kAlgorithmNames } from '../collectives/index.ts';
 import { kFabricPresets } from '../model/hardware/fabrics.ts';
 import { kGpuPresets, kPrecisions } from '../model/hardware/gpus.ts';
 import { kLinkPresets } from '../model/hardware/links.ts';
-import { kModels } from '../workloads/llm/models.ts';
+import { customShape, kModels } from '../workloads/llm/models.ts';
 
 export const kModes = Object.freeze(['compare', 'wafer', 'cluster'] as const);
 export const kWorkloads = Object.freeze(['gemm', 'mlp', 'allreduce', 'decode', 'prefill'] as const);
@@ -395,19 +395,12 @@ function checkConflicts(c: Config, errors: ParamError[], seen: Set<string>): voi
     c.collective = d.collective;
   }
   if (c.model === 'custom') {
-    const missing = (['heads', 'kvHeads', 'ffn', 'vocab'] as const).filter((k) => c[k] === null);
-    if (missing.length || !seen.has('hidden') || !seen.has('layers')) {
+    const sh = customShape(c.hidden, c);
+    if (c.hidden % sh.heads !== 0 || sh.heads % sh.kvHeads !== 0) {
       errors.push({
         param: 'model',
         value: 'custom',
-        message: `model=custom needs hidden, layers, heads, kvHeads, ffn and vocab; missing ${[...(!seen.has('hidden') ? ['hidden'] : []), ...(!seen.has('layers') ? ['layers'] : []), ...missing].join(', ')}; using llama3-8b`,
-      });
-      c.model = d.model;
-    } else if (c.hidden % c.heads! !== 0 || c.heads! % c.kvHeads! !== 0) {
-      errors.push({
-        param: 'model',
-        value: 'custom',
-        message: `model=custom needs hidden divisible by heads and heads by kvHeads; got hidden=${c.hidden}, heads=${c.heads}, kvHeads=${c.kvHeads}; using llama3-8b`,
+        message: `model=custom needs hidden divisible by heads and heads by kvHeads; got hidden=${c.hidden}, heads=${sh.heads}, kvHeads=${sh.kvHeads}; using llama3-8b`,
       });
       c.model = d.model;
     }

@@ -130,6 +130,10 @@ const imported = v.object({
 
 const sizeSide = v.nullable(v.object({ stepUs: num, lowUs: num, highUs: num, mfu: num, exposedShare: num, fits: v.boolean() }));
 
+const curveSide = v.nullable(
+  v.object({ tokensPerSecondPerUser: num, lowPerUser: num, highPerUser: num, tokensPerSecond: num, fits: v.boolean() }),
+);
+
 const adapter = v.object({ vendor: str, architecture: str, description: str, isFallbackAdapter: v.boolean() });
 
 export const kResultSchema = v.object({
@@ -172,6 +176,7 @@ export const kResultSchema = v.object({
   }),
   projection: v.optional(v.literal(true)),
   sizeSweep: v.optional(list(v.object({ size: num, wafer: sizeSide, cluster: sizeSide }), 1000)),
+  llmCurve: v.optional(list(v.object({ batch: num, wafer: curveSide, cluster: curveSide }), 64)),
   kernels: v.optional(
     list(
       v.object({ name: str, key: str, m: num, n: num, k: num, gflops: v.object({ median: num, p10: num, p90: num }), source: str }),

@@ -168,6 +168,22 @@ export interface SizeSide {
   fits: boolean;
 }
 
+/** Decode at one batch size: tokens per second per user on each side, with the band, and in total. */
+export interface LlmCurvePoint {
+  batch: number;
+  wafer: LlmCurveSide | null;
+  cluster: LlmCurveSide | null;
+}
+
+export interface LlmCurveSide {
+  tokensPerSecondPerUser: number;
+  /** The band's slow and fast ends, tokens/s per user. */
+  lowPerUser: number;
+  highPerUser: number;
+  tokensPerSecond: number;
+  fits: boolean;
+}
+
 /** Measured points shown beside a result (nccl-tests logs, a cluster's result, a published sweep), for the bandwidth chart. */
 export interface ImportedSeries {
   label: string;
@@ -198,6 +214,8 @@ export interface Result {
   /** Nothing ran here: every figure is the target model's. */
   projection?: true;
   sizeSweep?: SizePoint[];
+  /** Decode: tokens/s per user against the batch, both sides (the configured batch among the points). */
+  llmCurve?: LlmCurvePoint[];
   kernels?: KernelResult[];
   /** The bytes-path ceiling for the cluster's all-reduce (allreduce workload). */
   ceiling?: Ceiling;

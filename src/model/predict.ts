@@ -7,7 +7,17 @@ import { ConfigError } from '../config/errors.ts';
 import { normalizedConfig, type Config } from '../config/params.ts';
 import { collectiveProblem, kBusFactor } from '../collectives/index.ts';
 import { collectivesOf } from '../engine/program.ts';
-import type { CollectiveRow, Env, Result, RunRecord, SizePoint, SizeSide, TargetSummary } from '../engine/result.ts';
+import type {
+  CollectiveRow,
+  Env,
+  LlmCurvePoint,
+  LlmCurveSide,
+  Result,
+  RunRecord,
+  SizePoint,
+  SizeSide,
+  TargetSummary,
+} from '../engine/result.ts';
 import { kWorkloadSpecs, layoutOf, type Layout, type Plan, type Style, type WorkloadSpec } from '../workloads/index.ts';
 import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
 import { runRecord } from '../engine/record.ts';
@@ -152,6 +162,33 @@ function sizePoints(c: Config, styles: Style[]): SizePoint[] {
   });
 }
 
+/** The batch sizes of the decode curve: powers of four from 1 to 256, and the configured batch. */
+export const curveBatches = (batch: number): number[] => [...new Set([1, 4, 16, 64, 256, batch])].sort((a, b) => a - b);
+
+/** Decode at each batch of the curve, on the sides laid out as the configuration lays them out. */
+export function llmCurve(c: Config): LlmCurvePoint[] {
+  const styles = stylesOf(c);
+  return curveBatches(c.batch).map((batch) => {
+    const at = { ...c, batch };
+    const side = (style: Style): LlmCurveSide | null => {
+      if (!styles.includes(style)) return null;
+      try {
+        const t = projectSide(at, sideLayout(at, style)).projection.record;
+        return {
+          tokensPerSecondPerUser: 1e6 / t.stepUs,
+          lowPerUser: 1e6 / t.band.highUs,
+          highPerUser: 1e6 / t.band.lowUs,
+          tokensPerSecond: (batch * 1e6) / t.stepUs,
+          fits: t.fits,
+        };
+      } catch {
+        return null;
+      }
+    };
+    return { batch, wafer: side('wafer'), cluster: side('cluster') };
+  });
+}
+
 export const projectionEnv = (userAgent: string): Env => ({
   userAgent,
   crossOriginIsolated: false,
@@ -164,7 +201,7 @@ export const projectionEnv = (userAgent: string): Env => ({
 });
 
 /** The projection of `c` as a schema-2 result. Throws ConfigError when a side cannot be laid out. */
-export function predict(c: Config, userAgent = 'wafer-bench predict'): Result {
+export function predict(c: Config, userAgent = 'wafer-bench predict', opts: { curve?: boolean } = {}): Result {
   const styles = stylesOf(c);
   const spec = specOfWorkload(c);
   const runs: RunRecord[] = [];
@@ -216,6 +253,7 @@ export function predict(c: Config, userAgent = 'wafer-bench predict'): Result {
     }
   }
   if (c.sweep === 'size') result.sizeSweep = sizePoints(c, styles);
+  if (c.workload === 'decode' && opts.curve !== false) result.llmCurve = llmCurve(c);
   if (c.sweep === 'shards') {
     const counts: number[] = [];
     for (let u = 1; u < c.shards; u *= 2) counts.push(u);

@@ -17,10 +17,33 @@ export function fmtTime(us: number | null | undefined): string {
 
 const ratio = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${fmt(x)}×`);
 
-function card(run: RunRecord): HTMLElement {
+/** Decode and prefill: the figures people ask about first — per-token time, speed per user and in all, energy, memory. */
+function llmRows(run: RunRecord, row: (k: string, v: string, cls?: string) => void, decode: boolean): void {
+  const l = run.llm!;
+  const t = run.target!;
+  const per = decode ? 1 : l.tokensPerSecond > 0 ? (l.tokensPerSecond * t.stepUs) / 1e6 : 1;
+  row(
+    decode ? 'Per output token' : 'Per prompt token',
+    `${fmtTime(l.msPerToken * 1e3)} (band ${fmtTime(t.band.lowUs / per)} – ${fmtTime(t.band.highUs / per)})`,
+  );
+  row('Tokens/s per user', `${fmt(l.tokensPerSecondPerUser)} — ${fmt(l.tokensPerSecond)} tokens/s in all`);
+  row('Time to first token', fmtTime(l.ttftMs * 1e3));
+  row('Tokens per joule', fmt(l.tokensPerJoule));
+  const fewest = Number.isFinite(l.minUnitsToFit)
+    ? `${l.minUnitsToFit} ${run.mode === 'wafer' ? 'wafers' : 'GPUs'}`
+    : 'none up to the limit';
+  row(
+    'Model in memory',
+    `${fmt(l.weightsGB)} GB of weights + ${fmt(l.kvGB)} GB of KV cache — ${l.fits ? 'fits' : 'does not fit'}; the fewest that hold it: ${fewest}`,
+    l.fits ? undefined : 'bad',
+  );
+}
+
+function card(run: RunRecord, workload: string): HTMLElement {
   const t = run.target!;
   const dl = h('dl');
   const row = (k: string, v: string, cls?: string) => dl.append(h('dt', { text: k }), h('dd', { text: v, class: cls }));
+  if (run.llm) llmRows(run, row, workload === 'decode');
   row('Step time', `${fmtTime(t.stepUs)} (band ${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})`);
   if (run.flops > 0) row('Achieved', `${fmt(t.tflops)} TFLOP/s — MFU ${pct(t.mfu)} of ${fmt(t.peakTflops)} TFLOP/s dense`);
   row('Exposed communication', `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)} of the step)`);
@@ -54,6 +77,12 @@ export function verdict(r: Result): string {
     return one ? `${kSideLabel[one.mode]}: one step takes ${fmtTime(one.target!.stepUs)} on the target hardware.` : 'No projection.';
   }
   const band = s.speedupBand ? ` (band ${ratio(s.speedupBand.low)} – ${ratio(s.speedupBand.high)})` : '';
+  if (w.llm && c.llm) {
+    const what = r.config.workload === 'decode' ? 'per output token' : 'per prompt';
+    const who = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
+    const fits = [w, c].filter((x) => !x.llm!.fits).map((x) => `${kSideLabel[x.mode]} does not hold the model`);
+    return `${fmt(w.llm.tokensPerSecondPerUser)} tokens/s per user on the wafer, ${fmt(c.llm.tokensPerSecondPerUser)} on the cluster: cluster time ÷ wafer time ${what} ${ratio(s.speedup)}${band} — ${who}.${fits.length ? ` ${fits.join('; ')}.` : ''}`;
+  }
   const faster = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
   const energy = s.energyRatio !== null ? ` Per step the cluster uses ${ratio(s.energyRatio)} the wafer's energy.` : '';
   const sweep = r.config.workload === 'allreduce' ? ' for the largest message' : '';
@@ -78,7 +107,7 @@ export function renderAnswer(el: HTMLElement, r: Result | null, error: string | 
   }
   el.append(h('p', { class: 'verdict', text: verdict(r) }));
   const cards = h('div', { class: 'cards' });
-  for (const run of r.runs.filter((x) => x.target)) cards.append(card(run));
+  for (const run of r.runs.filter((x) => x.target)) cards.append(card(run, String(r.config.workload)));
   el.append(cards);
   const s = r.summary.target;
   const notes: string[] = [];

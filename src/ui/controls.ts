@@ -14,6 +14,7 @@ import {
   kFabrics,
   kGpus,
   kLinks,
+  kModelNames,
   kModes,
   kOutputs,
   kPrecisions,
@@ -40,6 +41,9 @@ interface Control {
 
 const reads = (name: keyof Config) => (c: Config) => kWorkloadSpecs[c.workload].params.includes(name);
 const custom = (c: Config) => c.link === 'custom' || c.fabric === 'custom' || c.gpu === 'custom';
+const llm = (c: Config) => c.workload === 'decode' || c.workload === 'prefill';
+/** A model's own shape: the workload reads it, and (for decode and prefill) the model is custom. */
+const shape = (name: keyof Config) => (c: Config) => reads(name)(c) && (!llm(c) || c.model === 'custom');
 
 export const kControls: readonly Control[] = [
   { name: 'workload', label: 'Workload', options: kWorkloadNames, help: 'the model-parallel work both sides do' },
@@ -47,8 +51,21 @@ export const kControls: readonly Control[] = [
   { name: 'n', label: 'N', help: 'columns of B and C', when: reads('n') },
   { name: 'k', label: 'K', help: 'the inner dimension', when: reads('k') },
   { name: 'tokens', label: 'Tokens', help: 'rows of X: the tokens in flight', when: reads('tokens') },
-  { name: 'hidden', label: 'Hidden', help: 'model width; the MLP is 4× wider', when: reads('hidden') },
-  { name: 'layers', label: 'Layers', help: 'MLP blocks one after another', when: reads('layers') },
+  { name: 'model', label: 'Model', options: kModelNames, help: 'a published decoder shape, or custom', when: reads('model') },
+  { name: 'batch', label: 'Batch', help: 'sequences decoded together (users)', when: reads('batch') },
+  { name: 'context', label: 'Context', help: 'tokens already in each KV cache', when: (c) => c.workload === 'decode' },
+  { name: 'prompt', label: 'Prompt', help: 'tokens of each prompt (prefill, and time to first token)', when: reads('prompt') },
+  {
+    name: 'hidden',
+    label: 'Hidden',
+    help: 'model width (the MLP block is 4× wider; a custom model’s FFN is its own)',
+    when: shape('hidden'),
+  },
+  { name: 'layers', label: 'Layers', help: 'blocks one after another', when: shape('layers') },
+  { name: 'heads', label: 'Heads', placeholder: 'auto', help: 'attention heads (divide hidden)', when: shape('heads') },
+  { name: 'kvHeads', label: 'KV heads', placeholder: 'auto', help: 'key/value heads (divide heads)', when: shape('kvHeads') },
+  { name: 'ffn', label: 'FFN', placeholder: 'auto', help: 'SwiGLU width', when: shape('ffn') },
+  { name: 'vocab', label: 'Vocabulary', placeholder: 'auto', help: 'tokens of the LM head', when: shape('vocab') },
   { name: 'minBytes', label: 'Smallest message', help: 'bytes of the first all-reduce', when: reads('minBytes') },
   { name: 'maxBytes', label: 'Largest message', help: 'bytes of the last all-reduce', when: reads('maxBytes') },
   { name: 'mode', label: 'Sides', options: kModes, help: 'compare the wafer with the cluster, or look at one' },
@@ -82,6 +99,23 @@ export const kControls: readonly Control[] = [
     options: kCollectives,
     help: 'on the cluster (the wafer uses rings)',
     advanced: true,
+  },
+  {
+    name: 'tp',
+    label: 'Tensor parallel',
+    placeholder: 'auto',
+    help: 'GPUs per pipeline stage (tp × pp = GPUs)',
+    advanced: true,
+    when: reads('tp'),
+  },
+  { name: 'pp', label: 'Pipeline stages', placeholder: 'auto', help: 'on the cluster (tp × pp = GPUs)', advanced: true, when: reads('pp') },
+  {
+    name: 'wafers',
+    label: 'Wafer systems',
+    placeholder: 'auto',
+    help: 'empty: the fewest that hold the model',
+    advanced: true,
+    when: reads('wafers'),
   },
   { name: 'gpusPerNode', label: 'GPUs per node', help: 'units joined by the node link; nodes by the scale-out link', advanced: true },
   { name: 'scaleout', label: 'Link between nodes', options: kLinkPresetNames, help: 'what joins the nodes', advanced: true },
@@ -133,6 +167,9 @@ export interface Preset {
 
 export const kPresets: readonly Preset[] = Object.freeze([
   { name: 'Default: 1024³ GEMM, 4 H100 over NVLink vs a 2×2 wafer', query: '' },
+  { name: 'LLM decode: Llama 3.1 70B, 8 H100 (TP8) vs CS-3 wafers', query: 'workload=decode&model=llama3-70b&shards=8' },
+  { name: 'LLM decode at batch 64: Llama 3.1 8B, 8 H100', query: 'workload=decode&model=llama3-8b&shards=8&batch=64' },
+  { name: 'LLM prefill: a 2048-token prompt to Llama 3.1 70B', query: 'workload=prefill&model=llama3-70b&shards=8' },
   { name: 'Megatron MLP, 8 GPUs over NVLink vs the wafer', query: 'workload=mlp&shards=8&tokens=2048&hidden=8192' },
   { name: 'Large GEMM: 16384³ over 64 GPUs (8 nodes)', query: 'm=16384&n=16384&k=16384&shards=64' },
   { name: 'Where the crossover is: GEMM sizes, 8 GPUs', query: 'shards=8&sweep=size&m=16384&n=16384&k=16384' },

@@ -7,6 +7,7 @@ import { kFabricPresets } from '../model/hardware/fabrics.ts';
 import { kGpuPresets } from '../model/hardware/gpus.ts';
 import { kLinkPresets } from '../model/hardware/links.ts';
 import { kWorkloadSpecs } from '../workloads/index.ts';
+import { kModels } from '../workloads/llm/models.ts';
 
 const fromRecords = <T extends { label: string }>(table: Record<string, T>): Record<string, string> =>
   Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.label]));
@@ -15,6 +16,7 @@ const fromRecords = <T extends { label: string }>(table: Record<string, T>): Rec
 export const kOptionLabels: Partial<Record<keyof Config, Record<string, string>>> = {
   mode: { compare: 'Compare both', wafer: 'Wafer only', cluster: 'Cluster only' },
   workload: fromRecords(kWorkloadSpecs),
+  model: { ...fromRecords(kModels), custom: 'Custom (hidden, layers, and optionally heads, KV heads, FFN, vocabulary)' },
   strategy: { ksplit: 'K split (row-parallel layer)', rows: 'Rows (B replicated)', summa: 'SUMMA on a device grid' },
   collective: fromRecords(kAlgorithms),
   transport: { auto: 'Automatic', sab: 'Shared memory', message: 'Messages' },

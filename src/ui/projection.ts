@@ -39,5 +39,13 @@ export class LiveProjection {
     if (id !== this.seq) return;
     this.state = { query, ...out };
     this.onUpdate(this.state);
+    // Decode's batch curve comes second, so the answer does not wait for it.
+    if (out.result?.config.workload !== 'decode') return;
+    const curve = await this.remote()
+      .curve(query)
+      .catch(() => null);
+    if (id !== this.seq || !curve || !this.state.result) return;
+    this.state = { ...this.state, result: { ...this.state.result, llmCurve: curve } };
+    this.onUpdate(this.state);
   }
 }

@@ -38,3 +38,31 @@ test('a corrupted kernel in the scaled model is caught', async ({ page }) => {
   expect(out[0]!.verified).toBe(false);
   expect(out[0]!.error).toMatch(/verification failed/);
 });
+
+test('the page answers the LLM question first: tokens/s per user on both sides, the batch curve beside vendor-reported points', async ({
+  page,
+}) => {
+  const errors = await openApp(page, 'workload=decode&model=llama3-70b&shards=8');
+  const answer = page.locator('.answer');
+  await expect(answer.locator('.verdict')).toContainText('tokens/s per user on the wafer', { timeout: 30_000 });
+  await expect(answer.locator('.card')).toHaveCount(2);
+  for (const card of await answer.locator('.card').all()) {
+    await expect(card).toContainText('Tokens/s per user');
+    await expect(card).toContainText('Time to first token');
+    await expect(card).toContainText('141 GB of weights');
+  }
+  // The per-token split, then the curve (it arrives after the answer), with the 70B reference points.
+  await expect(page.locator('figure.chart[data-chart="token-split"] rect.seg')).toHaveCount(10);
+  const curve = page.locator('figure.chart[data-chart="decode-batch"]');
+  await expect(curve.locator('circle.point')).toHaveCount(10, { timeout: 60_000 });
+  expect(await curve.locator('path.reported').count()).toBeGreaterThanOrEqual(4);
+  await expect(curve.locator('details.data')).toContainText('vendor-reported: 4 × Cerebras CS-3');
+  // The model's controls show; the GEMM's do not; a custom model asks for its shape.
+  await expect(page.getByLabel('Model', { exact: true })).toBeVisible();
+  await expect(page.getByLabel('Batch', { exact: true })).toBeVisible();
+  await expect(page.getByLabel('M', { exact: true })).toBeHidden();
+  await expect(page.getByLabel('Heads', { exact: true })).toBeHidden();
+  await page.getByLabel('Model', { exact: true }).selectOption('custom');
+  await expect(page.getByLabel('Heads', { exact: true })).toBeVisible();
+  expect(errors).toEqual([]);
+});

@@ -43,6 +43,8 @@ const kFixtures: Record<string, () => ChartInput> = {
   'size-sweep': () => input({ projection: projection('sweep=size&m=4096&n=4096&k=4096&shards=8') }),
   scaling: () => input({ projection: projection('sweep=shards&shards=16&m=2048&n=2048&k=2048') }),
   throughput: () => input({ live: livePoints(6) }),
+  'token-split': () => input({ projection: projection('workload=decode&model=llama3-8b&shards=8') }),
+  'decode-batch': () => input({ projection: projection('workload=decode&model=llama3-8b&shards=8') }),
 };
 
 describe('charts', () => {

@@ -178,3 +178,19 @@ export function logTicks(lo: number, hi: number, base = 10, max = 7): number[] {
 
 /** Human numbers on axes: 1e-3 → 0.001, 1e6 → 1M. */
 export const shortNumber = (v: number): string => d3.format('~s')(v).replace('µ', 'µ');
+
+/** Per side, its band (drawn first, faint) and its line, joined by side so they update in place. */
+export function sideSeries(
+  f: Frame,
+  sides: readonly ('wafer' | 'cluster')[],
+  path: (s: 'wafer' | 'cluster', kind: 'band' | 'series') => string,
+): void {
+  for (const kind of ['band', 'series'] as const)
+    f.plot
+      .selectAll<SVGPathElement, 'wafer' | 'cluster'>(`path.${kind}`)
+      .data(sides, (s) => s)
+      .join('path')
+      .attr('class', (s) => `${kind} ${kind === 'band' ? 'fill' : 'stroke'}-${s}`)
+      .attr('fill', kind === 'band' ? null : 'none')
+      .attr('d', (s) => path(s, kind));
+}

@@ -6,7 +6,7 @@ import type { SizePoint } from '../../engine/result.ts';
 import { fmtTime } from '../answer.ts';
 import { fmt, pct } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
-import { axis, legend, logTicks, shortNumber, type ChartSpec } from './chart.ts';
+import { axis, legend, logTicks, shortNumber, sideSeries, type ChartSpec } from './chart.ts';
 
 type Side = 'wafer' | 'cluster';
 
@@ -47,19 +47,7 @@ export const sizeSweep: ChartSpec = {
         .x((p) => x(p.size))
         .y0((p) => y(p[s]!.lowUs))
         .y1((p) => y(p[s]!.highUs));
-    f.plot
-      .selectAll<SVGPathElement, Side>('path.band')
-      .data(sides, (s) => s)
-      .join('path')
-      .attr('class', (s) => `band fill-${s}`)
-      .attr('d', (s) => area(s)(sweep) ?? '');
-    f.plot
-      .selectAll<SVGPathElement, Side>('path.series')
-      .data(sides, (s) => s)
-      .join('path')
-      .attr('class', (s) => `series stroke-${s}`)
-      .attr('fill', 'none')
-      .attr('d', (s) => line(s)(sweep) ?? '');
+    sideSeries(f, sides, (s, kind) => (kind === 'band' ? area(s)(sweep) : line(s)(sweep)) ?? '');
     const points = sweep.flatMap((p) => sides.filter((s) => p[s]).map((s) => ({ s, p })));
     f.plot
       .selectAll<SVGCircleElement, { s: Side; p: SizePoint }>('circle.point')

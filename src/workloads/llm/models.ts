@@ -68,3 +68,21 @@ export function paramsOf(s: Pick<ModelShape, 'hidden' | 'layers' | 'heads' | 'kv
 /** KV-cache elements per token (keys and values of every layer). */
 export const kvPerToken = (s: Pick<ModelShape, 'hidden' | 'layers' | 'heads' | 'kvHeads'>): number =>
   2 * s.layers * s.kvHeads * (s.hidden / s.heads);
+
+/**
+ * A custom model's shape where the parameters leave it open: heads of 128 (or 64, or one head when hidden is
+ * neither's multiple), as many KV heads as heads, Llama's SwiGLU width (8/3 · hidden up to a multiple of 256) and
+ * the Llama 3 vocabulary.
+ */
+export function customShape(
+  hidden: number,
+  given: { heads: number | null; kvHeads: number | null; ffn: number | null; vocab: number | null },
+): { heads: number; kvHeads: number; ffn: number; vocab: number } {
+  const heads = given.heads ?? (hidden % 128 === 0 ? hidden / 128 : hidden % 64 === 0 ? hidden / 64 : 1);
+  return {
+    heads,
+    kvHeads: given.kvHeads ?? heads,
+    ffn: given.ffn ?? Math.ceil((8 * hidden) / 3 / 256) * 256,
+    vocab: given.vocab ?? 128_256,
+  };
+}

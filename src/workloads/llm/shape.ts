@@ -3,7 +3,7 @@
 // the scaled-down instance of the same structure that runs here.
 
 import { squarest, type Config, type Grid } from '../../config/params.ts';
-import { kModels, type ModelShape } from './models.ts';
+import { customShape, kModels, type ModelShape } from './models.ts';
 
 export interface LlmShape extends ModelShape {
   headDim: number;
@@ -17,10 +17,7 @@ export function shapeOf(c: Config): LlmShape {
           label: 'custom model',
           hidden: c.hidden,
           layers: c.layers,
-          heads: c.heads!,
-          kvHeads: c.kvHeads!,
-          ffn: c.ffn!,
-          vocab: c.vocab!,
+          ...customShape(c.hidden, c),
           source: 'the hidden, layers, heads, kvHeads, ffn and vocab parameters',
         }
       : kModels[c.model];
