@@ -33,6 +33,18 @@ test('a verified run exits 0 with the table, the share URL and the JSON', () => 
   expect(result.runs.map((x: { verified: boolean }) => x.verified)).toEqual([true, true]);
 });
 
+test('LLM decode from the CLI: the scaled instance verified, the full model projected with its inference figures', () => {
+  const json = test.info().outputPath('decode.json');
+  const r = bench('workload=decode&model=llama3-70b&mode=compare&shards=2&context=4&iters=1&warmup=0', '--json', json);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^# decode of llama3-70b/m);
+  expect(r.out).toMatch(/ms\/token\s+band ms\s+tok\/s\/user/);
+  expect(r.out).toContain('vendor-reported');
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  expect(result.runs.map((x: { verified: boolean }) => x.verified)).toEqual([true, true]);
+  expect(result.runs[0].llm.weightsGB).toBeCloseTo(141.1, 0);
+});
+
 test('--base points the printed link at a hosted copy', () => {
   const r = bench(
     'mode=wafer&tiles=1x1&m=16&n=16&k=16&iters=1&warmup=0',

@@ -21,5 +21,10 @@ test('no WebGPU: guidance, then a verified run on the CPU backend', async ({ pag
   await expect(page.locator('.summary').first()).toContainText('CPU backend');
   const ar = await runQuery(page, 'workload=allreduce&mode=cluster&shards=3&minBytes=1024&maxBytes=4096&iters=2&warmup=0');
   expect(ar.result!.collectives.every((c) => c.wrong === 0)).toBe(true);
+  // LLM decode: the scaled instance verified on the CPU backend too, with the full model's figures.
+  const llm = await runQuery(page, 'workload=decode&model=llama3-8b&mode=compare&shards=2&context=4&iters=1&warmup=0');
+  expect(llm.error).toBeNull();
+  expectVerified(llm.result!, 'cpu');
+  for (const run of llm.result!.runs) expect(run.llm!.weightsGB).toBeCloseTo(16.06, 1);
   expect(errors.filter((e) => !/WebGPU/i.test(e))).toEqual([]);
 });
