@@ -21,5 +21,6 @@ export default defineConfig({
       output: { entryFileNames: (chunk) => (chunk.name === 'element' ? 'wafer-bench-element.js' : 'assets/[name]-[hash].js') },
     },
   },
-  test: { include: ['test/unit/**/*.test.ts'] },
+  // Some tests project whole models (hundreds of layers on both sides): give them time on a busy 2-core machine.
+  test: { include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
 });

@@ -10,7 +10,7 @@ import { checkBlock, emptyCheck } from '../../src/engine/verify.ts';
 import { kFabricPresets } from '../../src/model/hardware/fabrics.ts';
 import { kGpuPresets } from '../../src/model/hardware/gpus.ts';
 import { fewestGpus } from '../../src/model/llm.ts';
-import { predict, projectSide, sideLayout } from '../../src/model/predict.ts';
+import { predict as predictWithCurve, projectSide, sideLayout } from '../../src/model/predict.ts';
 import { streamed } from '../../src/model/project.ts';
 import { kModels, kvPerToken, paramsOf } from '../../src/workloads/llm/models.ts';
 import { microbatch, modelBytes } from '../../src/workloads/llm/plan.ts';
@@ -19,6 +19,9 @@ import { fewestWafers } from '../../src/workloads/llm/spec.ts';
 import { kWorkloadSpecs } from '../../src/workloads/index.ts';
 import type { Plan } from '../../src/workloads/plan.ts';
 import { execOnCpu } from './cpu-exec.ts';
+
+/** The projection without decode's batch curve (its own tests are in charts and the page). */
+const predict = (c: Config) => predictWithCurve(c, 'test', { curve: false });
 
 const cfg = (q: string): Config => {
   const p = parseQuery(q);
@@ -52,7 +55,7 @@ describe('models', () => {
   });
 });
 
-describe('decode, bounded by the bytes a unit streams per token', () => {
+describe('decode, bounded by the bytes a unit streams per token', { timeout: 30_000 }, () => {
   const h100 = kGpuPresets.h100;
   for (const [model, shards] of [
     ['llama3-8b', 1],
@@ -97,7 +100,7 @@ describe('decode, bounded by the bytes a unit streams per token', () => {
   }
 });
 
-describe('capacity is a result', () => {
+describe('capacity is a result', { timeout: 30_000 }, () => {
   it('70B in BF16 (141 GB) fits neither one 80 GB GPU nor one wafer (44 GB); two GPUs and four wafers hold it', () => {
     const one = predict(cfg('workload=decode&model=llama3-70b&mode=compare&shards=1&wafers=1'));
     for (const run of one.runs) {
@@ -183,7 +186,7 @@ async function verifyOnCpu(c: Config, style: 'wafer' | 'cluster', tamper?: (plan
   return { check, plan };
 }
 
-describe('the plans compute the forward pass (CPU interpreter against the float64 reference)', () => {
+describe('the plans compute the forward pass (CPU interpreter against the float64 reference)', { timeout: 30_000 }, () => {
   const cases: [string, 'wafer' | 'cluster', RegExp][] = [
     ['workload=decode&model=llama3-8b&shards=4&tp=2&pp=2&context=8&batch=2', 'cluster', /tensor parallel 2 × pipeline 2/],
     ['workload=decode&model=llama3-70b&shards=8&context=6', 'cluster', /tensor parallel 8 × pipeline 1/],
