@@ -155,7 +155,7 @@ function localTable(r: Result): string {
   const runs = r.runs.filter((x) => x.iterations.length);
   if (!runs.length || r.config.workload === 'allreduce') return '';
   let out =
-    "\n# your GPU as the unit (emulated: kernels timed alone here, transfers at the target's balance) and measured (wall time of workers sharing this GPU; not cluster throughput)\n";
+    "\n# your GPU as the unit (emulated: kernels timed alone here, transfers at the target's balance, or as measured here for a scaled-down instance) and measured (wall time of workers sharing this GPU; not cluster throughput)\n";
   out += table(
     [
       'mode',

@@ -50,7 +50,9 @@ async function runStep(ctx: Context, layout: Layout, share: [number, number], fu
       progress(`warm-up ${i + 1}/${c.warmup}`, 0.05);
       await step(d);
     }
-    const target = modelled(c, style) ? targets.mid : null;
+    // A scaled-down instance has none of the target's balance of compute to communication: its transfers are
+    // replayed as measured here, not priced at the target's links.
+    const target = modelled(c, style) && !scaled ? targets.mid : null;
     const scale = timeScale(targets.mid, ctx.localGflops * 1e9);
     const iterations: RunRecord['iterations'] = [];
     const replays: ReturnType<typeof emulateStep>[] = [];
