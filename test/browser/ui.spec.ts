@@ -214,11 +214,20 @@ test('the docs pages load with their demos', async ({ page }) => {
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`${kAppUrl}/docs.html`);
-  for (const name of ['The answer: a projection onto the target hardware', 'The cards', 'The charts', 'The results table', 'The presets'])
-    await expect(page.getByRole('heading', { name })).toBeVisible();
-  await expect(page.locator('wafer-bench iframe')).toHaveCount(2);
+  const headings = [
+    'The answer: a projection onto the target hardware',
+    'The cards',
+    'LLM decode and prefill',
+    'The charts',
+    'The results table',
+  ];
+  for (const name of [...headings, 'The presets']) await expect(page.getByRole('heading', { name })).toBeVisible();
+  await expect(page.locator('wafer-bench iframe')).toHaveCount(3);
   // A demo is never an empty box: it shows the projection before anyone presses Run.
   await expect(page.frameLocator('wafer-bench iframe').first().locator('.answer .verdict')).toContainText('Cluster step ÷ wafer step');
+  await expect(page.frameLocator('wafer-bench iframe').nth(1).locator('.answer .verdict')).toContainText('tokens/s per user', {
+    timeout: 60_000,
+  });
   await page.goto(`${kAppUrl}/embed-example.html`);
   await expect(page.locator('#element-status')).toContainText('done', { timeout: 120_000 });
   await shot(page, 'embed-example');
