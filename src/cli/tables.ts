@@ -169,7 +169,7 @@ function localTable(r: Result): string {
       'emul ms',
       'meas ms',
       'exposed ms',
-      'comm %',
+      'exposed %',
       'bytes/unit/step',
     ],
     runs.map((x) => [

@@ -34,7 +34,7 @@ export const stylesOf = (c: Config): Style[] => (c.mode === 'compare' ? ['wafer'
 
 export const specOfWorkload = (c: Config): WorkloadSpec => kWorkloadSpecs[c.workload];
 
-/** The cluster's unit count under the `equal` rule (compare only): as many GPUs as the wafer's power, or peak, buys. */
+/** The cluster's unit count under the `equal` rule (compare only): as many GPUs as the wafer systems' power, or peak, buys. */
 export function clusterUnits(c: Config): number {
   if (c.mode !== 'compare' || c.equal === 'units') return c.shards;
   const wafer = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
@@ -45,7 +45,9 @@ export function clusterUnits(c: Config): number {
       ? at(wafer.watts, 'mid', 'low') / at(gpu.watts, 'mid', 'low')
       : (c.fabric === 'custom' ? c.tflops! : wafer.peak[c.precision].value) /
         (c.gpu === 'custom' || c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
-  return Math.min(4096, Math.max(1, Math.round(ratio)));
+  // A model may take several wafer systems: the cluster matches all of them.
+  const systems = specOfWorkload(c).layout?.(c, 'wafer').wafers ?? 1;
+  return Math.min(4096, Math.max(1, Math.round(ratio * systems)));
 }
 
 /** The layout of a side, with the `equal` rule applied to the cluster, or as the workload places itself. */
@@ -139,7 +141,9 @@ function sizePoints(c: Config, styles: Style[]): SizePoint[] {
   const spec = specOfWorkload(c);
   const top = spec.size(c);
   const sizes: number[] = [];
-  for (let s = top; s >= Math.max(4, top / 256) && sizes.length < 12; s = Math.floor(s / 2)) sizes.unshift(s);
+  // Sizes down to a 256th of the configured one (a model's batch down to 1; other problems down to 4).
+  const least = spec.layout ? 1 : 4;
+  for (let s = top; s >= Math.max(least, top / 256) && sizes.length < 12; s = Math.floor(s / 2)) sizes.unshift(s);
   return sizes.map((size) => {
     const at = spec.atSize(c, size);
     const side = (style: Style): SizeSide | null => {

@@ -21,7 +21,8 @@ const ratio = (x: number | null | undefined): string => (x === null || x === und
 function llmRows(run: RunRecord, row: (k: string, v: string, cls?: string) => void, decode: boolean): void {
   const l = run.llm!;
   const t = run.target!;
-  const per = decode ? 1 : l.tokensPerSecond > 0 ? (l.tokensPerSecond * t.stepUs) / 1e6 : 1;
+  // The step over the tokens one sequence gets from it (one in decode, its prompt in prefill), as msPerToken is.
+  const per = l.msPerToken > 0 ? t.stepUs / (l.msPerToken * 1e3) : 1;
   row(
     decode ? 'Per output token' : 'Per prompt token',
     `${fmtTime(l.msPerToken * 1e3)} (band ${fmtTime(t.band.lowUs / per)} – ${fmtTime(t.band.highUs / per)})`,
@@ -47,7 +48,10 @@ function card(run: RunRecord, workload: string): HTMLElement {
   row('Step time', `${fmtTime(t.stepUs)} (band ${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})`);
   if (run.flops > 0) row('Achieved', `${fmt(t.tflops)} TFLOP/s — MFU ${pct(t.mfu)} of ${fmt(t.peakTflops)} TFLOP/s dense`);
   row('Exposed communication', `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)} of the step)`);
-  row('Energy', `${fmt(t.joules)} J per step at ${fmt(t.watts / 1e3)} kW`);
+  row(
+    'Energy',
+    `${fmt(t.joules)} J per step at ${fmt(t.watts / 1e3)} kW${run.flops > 0 && t.joules > 0 ? ` — ${fmt(run.flops / t.joules / 1e9)} GFLOP/J` : ''}`,
+  );
   row(
     'Memory per unit',
     `${fmtBytes(t.memoryBytes)} of ${fmtBytes(t.memoryCapacityBytes)}${t.fits ? '' : ' — does not fit'}`,
@@ -85,8 +89,15 @@ export function verdict(r: Result): string {
   }
   const faster = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
   const energy = s.energyRatio !== null ? ` Per step the cluster uses ${ratio(s.energyRatio)} the wafer's energy.` : '';
+  const full = [w, c]
+    .filter((x) => !x.target!.fits)
+    .map(
+      (x) =>
+        ` The ${kSideLabel[x.mode].toLowerCase()} side does not hold the step's data in its memory: this is not a layout it could run.`,
+    )
+    .join('');
   const sweep = r.config.workload === 'allreduce' ? ' for the largest message' : '';
-  return `Cluster step ÷ wafer step: ${ratio(s.speedup)}${band}${sweep} — ${faster}.${energy}`;
+  return `Cluster step ÷ wafer step: ${ratio(s.speedup)}${band}${sweep} — ${faster}.${energy}${full}`;
 }
 
 export function renderAnswer(el: HTMLElement, r: Result | null, error: string | null, local: boolean): void {

@@ -117,6 +117,14 @@ describe('capacity is a result', { timeout: 30_000 }, () => {
     expect(fewestGpus(cfg('workload=decode&model=llama3-8b'))).toBe(1);
   });
 
+  it('equal=power matches the power of every wafer system the model takes (4 CS-3 for 70B), not one', () => {
+    const r = predict(cfg('workload=decode&model=llama3-70b&equal=power'));
+    const wafer = kFabricPresets.wse3.watts.value;
+    const gpu = kGpuPresets.h100.watts.value;
+    expect(r.summary.target!.clusterUnits).toBe(Math.round((4 * wafer) / gpu));
+    expect(r.runs.find((x) => x.mode === 'wafer')!.target!.watts).toBe(4 * wafer);
+  });
+
   it('the KV cache counts: 405B at batch 256 and a 4K context outgrows 16 GPUs', () => {
     const c = cfg('workload=decode&model=llama3-405b&mode=cluster&shards=16&batch=256');
     const run = predict(c).runs[0]!;
