@@ -1,5 +1,6 @@
 // Hosts the charts on the page: a figure per chart that applies, updated in place (d3 joins inside each chart) at
-// most once per animation frame, sized to its container's width in CSS pixels.
+// most once per animation frame (and no more than a frame's budget of drawing per frame), sized to its container's
+// width in CSS pixels.
 
 import { h } from '../dom.ts';
 import { frameOf, writeTable, type ChartInput } from './chart.ts';
@@ -48,14 +49,16 @@ export class ChartHost {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.draw();
+      // Charts left over when the frame's budget is spent are drawn in the next frame, so no task runs long.
+      if (!this.draw(12)) this.schedule();
     });
   }
 
-  /** Draws now (tests and snapshots call this directly). */
-  draw(): void {
+  /** Draws now (tests and snapshots call this directly); with a budget (ms), stops after the chart that spends it. */
+  draw(budgetMs = Infinity): boolean {
+    const t0 = performance.now();
     const input = this.input;
-    if (!input) return;
+    if (!input) return true;
     const local = Boolean(input.result?.runs.some((r) => r.iterations.length));
     this.tools.hidden = this.compact || !local;
     this.timelineSelect.value = input.timeline;
@@ -76,7 +79,8 @@ export class ChartHost {
     const widths = showing.map((spec) =>
       Math.max(280, Math.floor(this.figures.get(spec.id)!.clientWidth || this.el.clientWidth / (this.compact ? 1 : 2) || 640)),
     );
-    showing.forEach((spec, k) => {
+    for (const [k, spec] of showing.entries()) {
+      if (performance.now() - t0 > budgetMs) return false;
       const fig = this.figures.get(spec.id)!;
       const width = Math.min(widths[k]!, 900);
       const key = [
@@ -91,10 +95,11 @@ export class ChartHost {
         width,
       ];
       const last = this.drawn.get(spec.id);
-      if (last && last.length === key.length && last.every((x, i) => x === key[i])) return;
+      if (last && last.length === key.length && last.every((x, i) => x === key[i])) continue;
       this.drawn.set(spec.id, key);
       const frame = frameOf(fig, spec, input, width);
       writeTable(frame, spec.render(frame, input));
-    });
+    }
+    return true;
   }
 }
