@@ -117,8 +117,8 @@ const kKind: Readonly<Record<FitCollective, CollectiveKind>> = Object.freeze({
 export function modelTimes(config: Config, collective: FitCollective, sizes: number[]): number[] {
   const layout = sideLayout(config, 'cluster');
   const swept = new Map<number, number>();
-  if (collective === 'all_reduce') for (const r of collectiveRows(config, layout)) swept.set(r.bytes, r.timeUs);
   const targets = targetsFor(config, layout);
+  if (collective === 'all_reduce') for (const r of collectiveRows(config, layout, targets)) swept.set(r.bytes, r.timeUs);
   const eb = targets.mid.elemBytes;
   const group = [...Array(layout.units).keys()];
   return sizes.map((bytes) => {

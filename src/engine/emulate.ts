@@ -8,7 +8,7 @@ import type { Style } from '../workloads/plan.ts';
 import type { Deployment } from './deploy.ts';
 import type { ExecEvent } from './exec.ts';
 import { isComm, unitsOf, type Graph } from './graph.ts';
-import { signature } from './program.ts';
+import { kFloatBytes, signature } from './program.ts';
 import { replay, type Replay } from './replay.ts';
 import type { RunRecord, TimelineEvent } from './result.ts';
 
@@ -57,8 +57,8 @@ export function emulateStep(
   });
 }
 
-/** A replay as timeline events: one per unit of every node. */
-export function timelineOf(g: Graph, r: Replay): TimelineEvent[] {
+/** A replay as timeline events: one per unit of every node; a collective's bytes at `elemBytes` per element. */
+export function timelineOf(g: Graph, r: Replay, elemBytes = kFloatBytes): TimelineEvent[] {
   return g.nodes.flatMap((n) =>
     unitsOf(n).map((u) => ({
       node: n.id,
@@ -67,7 +67,7 @@ export function timelineOf(g: Graph, r: Replay): TimelineEvent[] {
       label: n.kind === 'comm' ? n.send.label : n.op.label,
       start: r.nodes[n.id]!.start,
       dur: r.nodes[n.id]!.dur,
-      bytes: n.kind === 'collective' ? n.op.count * 4 : n.kind === 'comm' ? n.bytes : 0,
+      bytes: n.kind === 'collective' ? n.op.count * elemBytes : n.kind === 'comm' ? n.bytes : 0,
     })),
   );
 }

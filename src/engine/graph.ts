@@ -36,6 +36,10 @@ export interface Graph {
   nodes: Node[];
   /** A topological order (program order where it is free). */
   order: number[];
+  /** Each node's place in `order`. */
+  position: number[];
+  /** The nodes that depend on each node. */
+  users: number[][];
 }
 
 export const isComm = (n: Node): n is TransferNode | CollectiveNode => n.kind !== 'compute';
@@ -104,16 +108,19 @@ export function buildGraph(p: Program): Graph {
       }
     });
   });
-  return { nodes, order: topoOrder(nodes, p, opNode) };
+  const users: number[][] = nodes.map(() => []);
+  nodes.forEach((n) => n.deps.forEach((d) => users[d]!.push(n.id)));
+  const order = topoOrder(nodes, users, p, opNode);
+  const position = new Array<number>(nodes.length);
+  order.forEach((id, i) => (position[id] = i));
+  return { nodes, order, position, users };
 }
 
 /** Kahn's algorithm, preferring the node that comes first in its unit's program (ties: lower unit). */
-function topoOrder(nodes: Node[], p: Program, opNode: number[][]): number[] {
+function topoOrder(nodes: Node[], users: number[][], p: Program, opNode: number[][]): number[] {
   const rank = new Array<number>(nodes.length).fill(Infinity);
   opNode.forEach((ids) => ids.forEach((id, i) => (rank[id] = Math.min(rank[id]!, i))));
   const indeg = nodes.map((n) => n.deps.length);
-  const users: number[][] = nodes.map(() => []);
-  nodes.forEach((n) => n.deps.forEach((d) => users[d]!.push(n.id)));
   const ready = new MinHeap();
   nodes.forEach((n) => indeg[n.id] === 0 && ready.push(rank[n.id]!, n.id));
   const order: number[] = [];

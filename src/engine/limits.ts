@@ -4,8 +4,7 @@ import type { Config } from '../config/params.ts';
 import { maxBindingBytes } from '../gpu/device.ts';
 import type { TransportKind } from './transport.ts';
 import { ConfigError } from '../config/errors.ts';
-import { allReducePlan } from '../workloads/allreduce.ts';
-import { kWorkloadSpecs, type Layout, type Plan, type Style } from '../workloads/index.ts';
+import type { Layout, Plan, Style } from '../workloads/index.ts';
 import { planSide } from '../model/predict.ts';
 
 export { ConfigError } from '../config/errors.ts';
@@ -62,8 +61,5 @@ export async function preflight(c: Config, layouts: Layout[]): Promise<void> {
         maxBufferSize: Number(adapter.limits.maxBufferSize),
       }
     : { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
-  for (const layout of layouts) {
-    const plan = kWorkloadSpecs[c.workload].kind === 'sweep' ? allReducePlan(Math.floor(c.maxBytes / 4), layout) : planSide(c, layout);
-    checkLimits(plan, limits, layout.style);
-  }
+  for (const layout of layouts) checkLimits(planSide(c, layout), limits, layout.style);
 }

@@ -3,7 +3,7 @@
 // receives and reductions the workers run. The logical program is what the target models price; the lowered one
 // is what executes, is counted for bytes and is timed.
 
-import { kOps, specOf, type Access, type ComputeOp } from '../ops/index.ts';
+import { isComputeKind, region, specOf, type Access, type ComputeOp } from '../ops/index.ts';
 import type { AlgorithmName, CollectiveKind } from '../collectives/index.ts';
 import { Builder, lowerCollective, scratchFloats } from '../collectives/index.ts';
 
@@ -67,7 +67,7 @@ export interface Program {
 
 export const kFloatBytes = 4;
 
-export const isCompute = (op: Op): op is ComputeOp => Object.prototype.hasOwnProperty.call(kOps, op.kind);
+export const isCompute = (op: Op): op is ComputeOp => isComputeKind(op.kind);
 
 /** The shape that determines a compute op's duration: ops with equal signatures are timed once. */
 export const signature = (op: ComputeOp): string => specOf(op).signature(op);
@@ -76,8 +76,6 @@ export const signature = (op: ComputeOp): string => specOf(op).signature(op);
 export function bytesSent(p: Program): number[] {
   return p.ops.map((ops) => ops.reduce((s, op) => s + (op.kind === 'send' ? op.count * kFloatBytes : 0), 0));
 }
-
-const region = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
 
 /** What an op reads and writes on unit `u`. */
 export function accesses(op: Op, u: number): Access[] {
@@ -120,12 +118,14 @@ export function localDeps(ops: Op[], u: number): number[][] {
     const acc = accesses(op, u);
     for (const a of acc) {
       for (const w of writes.get(a.buf) ?? []) if (overlaps(w, a)) deps.add(w.op);
-      if (a.write) for (const r of reads.get(a.buf) ?? []) if (overlaps(r, a) && r.op !== i) deps.add(r.op);
+      if (a.write) for (const r of reads.get(a.buf) ?? []) if (overlaps(r, a)) deps.add(r.op);
     }
     for (const a of acc) {
       const live = { lo: a.lo, hi: a.hi, op: i };
       if (a.write) {
-        writes.set(a.buf, [...(writes.get(a.buf) ?? []).filter((w) => !covers(a, w)), live]);
+        const kept = (writes.get(a.buf) ?? []).filter((w) => !covers(a, w));
+        kept.push(live);
+        writes.set(a.buf, kept);
         reads.set(
           a.buf,
           (reads.get(a.buf) ?? []).filter((r) => !covers(a, r) || r.op === i),
@@ -134,7 +134,6 @@ export function localDeps(ops: Op[], u: number): number[][] {
         (reads.get(a.buf) ?? reads.set(a.buf, []).get(a.buf)!).push(live);
       }
     }
-    deps.delete(i);
     return [...deps].sort((x, y) => y - x);
   });
 }

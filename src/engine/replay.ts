@@ -48,18 +48,14 @@ function occupancy(s: ReturnType<typeof schedule>): number {
 /** Schedules once; `timing` is asked once per node. */
 export function schedule(g: Graph, timing: (n: Node) => Timing): { nodes: Scheduled[]; step: number; timings: Timing[] } {
   const timings = g.nodes.map(timing);
-  const rank = new Array<number>(g.nodes.length);
-  g.order.forEach((id, i) => (rank[id] = i));
   const indeg = g.nodes.map((n) => n.deps.length);
-  const users: number[][] = g.nodes.map(() => []);
-  g.nodes.forEach((n) => n.deps.forEach((d) => users[d]!.push(n.id)));
   const ready = new Array<number>(g.nodes.length).fill(0);
   const free = new Map<string, number>();
   const out: Scheduled[] = g.nodes.map(() => ({ start: 0, dur: 0, hold: 0 }));
   // Keys are the earliest start known; a popped node whose resources became busy meanwhile goes back in. The heap
-  // holds ranks in the topological order, so ties go to the node that comes first in program order.
+  // holds positions in the topological order, so ties go to the node that comes first in program order.
   const heap = new MinHeap();
-  const push = (id: number, t: number) => heap.push(t, rank[id]!);
+  const push = (id: number, t: number) => heap.push(t, g.position[id]!);
   for (const n of g.nodes) if (indeg[n.id] === 0) push(n.id, 0);
   let step = 0;
   let done = 0;
@@ -79,7 +75,7 @@ export function schedule(g: Graph, timing: (n: Node) => Timing): { nodes: Schedu
     for (const r of tm.resources) free.set(r, start + hold);
     step = Math.max(step, start + dur);
     done++;
-    for (const u of users[id]!) {
+    for (const u of g.users[id]!) {
       ready[u] = Math.max(ready[u]!, start + dur);
       if (--indeg[u]! === 0) push(u, ready[u]!);
     }

@@ -4,11 +4,11 @@
 
 import { kMaxLocalUnits, normalizedConfig, squarest, type Config } from '../config/params.ts';
 import { kNaiveKey } from '../gpu/kernels.ts';
-import { predict, planSide, sideLayout, specOfWorkload, stylesOf, targetSummary, kVersion } from '../model/predict.ts';
+import { predict, planSide, projectedStepUs, sideLayout, specOfWorkload, stylesOf, targetSummary, kVersion } from '../model/predict.ts';
 import { hardwareNotes, project, targetsFor } from '../model/project.ts';
 import { isLlm, llmRecord } from '../model/llm.ts';
 import { gflopsOf, median, summarize } from '../stats/stats.ts';
-import { layoutOf, type Layout } from '../workloads/index.ts';
+import { layoutOf, type Layout, type Plan } from '../workloads/index.ts';
 import { autotune, kernelTable } from './autotune.ts';
 import { checkStopped, startPool, type Context, type RunHooks } from './context.ts';
 import { Inputs, allocate, calibrate, commPairs, deploy, readLedger, step, uploader, verify } from './deploy.ts';
@@ -25,13 +25,13 @@ export { StoppedError, type RunHooks } from './context.ts';
 export { kVersion } from '../model/predict.ts';
 
 /**
- * Runs one step style: warm-up, calibration, timed steps, verification, emulation. The record's target is the
- * projection of `full` (the configuration asked for) when what runs here is a scaled-down instance of it.
+ * Runs one step style: warm-up, calibration, timed steps, verification, emulation of `plan` (the local plan of
+ * `layout`). The record's target is the projection of `full` (the configuration asked for) when what runs here is a
+ * scaled-down instance of it.
  */
-async function runStep(ctx: Context, layout: Layout, share: [number, number], full: Config): Promise<RunRecord> {
+async function runStep(ctx: Context, layout: Layout, plan: Plan, share: [number, number], full: Config): Promise<RunRecord> {
   const { c, hooks } = ctx;
   const style = layout.style;
-  const plan = planSide(c, layout, true);
   const targets = targetsFor(c, layout);
   const scaled = full !== c;
   const fullLayout = scaled ? sideLayout(full, style) : layout;
@@ -113,8 +113,7 @@ async function runStep(ctx: Context, layout: Layout, share: [number, number], fu
       ledger,
       emulation: `${scaled ? `the scaled-down instance (${plan.describe}); ` : ''}${emulationText(style, layout.units, target !== null)}`,
     });
-    if (isLlm(full))
-      record.llm = llmRecord(full, fullLayout, fullPlan, projection, (cc, l) => project(planSide(cc, l), targetsFor(cc, l)).record.stepUs);
+    if (isLlm(full)) record.llm = llmRecord(full, fullLayout, fullPlan, projection, projectedStepUs);
     return record;
   } finally {
     await pool.close();
@@ -158,7 +157,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
     );
   const layouts = localLayouts(local, notes);
   // Every layout is checked (and refused with the reason) before anything starts.
-  for (const layout of layouts) planSide(local, layout, true);
+  const plans = layouts.map((layout) => planSide(local, layout, true));
   const transport = pickTransport(c);
   await preflight(local, layouts);
   const ctx: Context = {
@@ -223,7 +222,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
       if (ceiling) result.ceiling = ceiling;
       result.runs.push(record);
     } else {
-      result.runs.push(await runStep(ctx, layout, share, local === c ? local : c));
+      result.runs.push(await runStep(ctx, layout, plans[ji]!, share, c));
     }
     hooks.partial?.(result);
   }

@@ -1,6 +1,7 @@
 // The nccl-tests style all-reduce sweep run here: per message size, timed runs, the target's time for the same
 // bytes, the bytes-path ceiling of this machine, and #wrong from exact integer sums checked by the workers.
 
+import { kBusFactor } from '../collectives/index.ts';
 import { streamSeed } from '../config/rng.ts';
 import { collectiveRows } from '../model/predict.ts';
 import { project, targetsFor } from '../model/project.ts';
@@ -23,8 +24,8 @@ export async function runAllReduce(
   const style = layout.style;
   const n = layout.units;
   const sizes = sweepSizes(c);
-  const targetRows = new Map(collectiveRows(c, layout).map((r) => [r.bytes, r]));
   const targets = targetsFor(c, layout);
+  const targetRows = new Map(collectiveRows(c, layout, targets).map((r) => [r.bytes, r]));
   const target = modelled(c, style) ? targets.mid : null;
   const scale = timeScale(targets.mid, ctx.localGflops * 1e9);
   const pool = await startPool(ctx, style, style === 'wafer' ? 1 : n);
@@ -38,7 +39,6 @@ export async function runAllReduce(
     emus: number[];
     s: Awaited<ReturnType<typeof step>>;
     r: ReturnType<typeof emulateStep>;
-    wrong: number;
   } | null = null;
   try {
     if (style === 'cluster' && n > 1) {
@@ -80,7 +80,6 @@ export async function runAllReduce(
         const w = d.where(p.unit);
         wrong += await pool.call(w.worker, 'counting wrong elements', (api) => api.countWrongSum(w.prefix + p.buf, count, seeds));
       }
-      const factor = n > 1 ? (2 * (n - 1)) / n : 0;
       const t = targetRows.get(bytes);
       rows.push({
         mode: style,
@@ -95,10 +94,10 @@ export async function runAllReduce(
         protocol: t?.protocol ?? null,
         wrong,
         measuredTimeUs: mean(walls) * 1e3,
-        measuredBusbw: (bytes / (mean(walls) * 1e-3) / 1e9) * factor,
+        measuredBusbw: (bytes / (mean(walls) * 1e-3) / 1e9) * kBusFactor.allreduce(n),
       });
       hooks.partial?.({ collectives: rows } as unknown as Result);
-      last = { d, walls, emus, s: lastStep!, r: lastReplay!, wrong };
+      last = { d, walls, emus, s: lastStep!, r: lastReplay! };
     }
     const { d, walls, emus, s, r } = last!;
     const emu = summarize(emus);

@@ -4,7 +4,7 @@
 import { specOf, type ComputeOp } from '../ops/index.ts';
 import type { CollectiveOp } from '../engine/program.ts';
 import { kBusFactor } from '../collectives/index.ts';
-import { collectiveUs, type Hop, type PairCost } from './collective-cost.ts';
+import { cachedCost, collectiveUs, type Hop, type PairCost } from './collective-cost.ts';
 import { at, type Scenario } from './figure.ts';
 import { kElemBytes, type GpuPreset, type Precision } from './hardware/gpus.ts';
 import type { LinkPreset } from './hardware/links.ts';
@@ -152,9 +152,10 @@ export class ClusterTarget implements Target {
   }
 
   collective(c: CollectiveOp): CollectiveCostOut {
-    const key = `${c.op}|${c.algorithm}|${c.count}|${c.root ?? ''}|${c.group.join(',')}|${c.parts?.map((x) => x.count).join(',') ?? ''}`;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+    return cachedCost(this.cache, c, (x) => this.price(x));
+  }
+
+  private price(c: CollectiveOp): CollectiveCostOut {
     const spansNodes = new Set(c.group.map((u) => this.node(u))).size > 1;
     const l = spansNodes ? this.spec.scaleout : this.spec.link;
     const sharp = this.spec.link.nvls;
@@ -164,15 +165,13 @@ export class ClusterTarget implements Target {
       const factor = kBusFactor[c.op](c.group.length);
       const bytes = c.count * this.elemBytes;
       const floor = this.launch + at(sharp.latencyUs, s, 'low');
-      const out: CollectiveCostOut = {
+      return {
         us: floor + (bytes * factor) / (at(sharp.busGBs, s, 'high') * 1e3),
         protocol: 'Simple',
         floorUs: floor,
         bytesPerRank: bytes * factor,
         resources: c.group.map((u) => `link${u}`),
       };
-      this.cache.set(key, out);
-      return out;
     }
     if (c.algorithm === 'nvls') c = { ...c, algorithm: 'ring' };
     const protos: Protocol[] = l.latency.kind === 'nccl' ? [...kProtocols] : ['Simple'];
@@ -191,7 +190,6 @@ export class ClusterTarget implements Target {
         };
       }
     }
-    this.cache.set(key, best!);
     return best!;
   }
 }

@@ -20,8 +20,6 @@ export interface CollectiveTime {
   us: number;
   /** The bytes one member sends (the largest over members). */
   bytesPerRank: number;
-  /** The slowest bandwidth any of its messages gets, GB/s. */
-  minGBs: number;
 }
 
 const occ = (bytes: number, h: Hop): number => bytes / (h.B * 1e3);
@@ -65,17 +63,17 @@ export function ringUs(o: number[], L: number[], steps: number, buffered = 0): n
   return end;
 }
 
-/** One step in which each member sends several messages at once: per member, per port class, they queue. */
-function burstUs(msgs: { from: number; to: number; bytes: number }[], pair: PairCost): number {
+/** One step in which each member sends several messages at once (`hops[i]`: message i's cost): per member, per port class, they queue. */
+function burstUs(msgs: { from: number; bytes: number }[], hops: Hop[]): number {
   const per = new Map<string, { occ: number; L: number }>();
-  for (const m of msgs) {
-    const h = pair(m.from, m.to);
+  msgs.forEach((m, i) => {
+    const h = hops[i]!;
     const k = `${m.from}|${h.cls}`;
     const e = per.get(k) ?? { occ: 0, L: 0 };
     e.occ += occ(m.bytes, h);
     e.L = Math.max(e.L, h.L);
     per.set(k, e);
-  }
+  });
   let out = 0;
   for (const e of per.values()) out = Math.max(out, e.occ + e.L);
   return out;
@@ -85,7 +83,7 @@ function burstUs(msgs: { from: number; to: number; bytes: number }[], pair: Pair
 export function collectiveUs(c: CollectiveOp, elemBytes: number, pair: PairCost, broadcast: 'ring' | 'multicast'): CollectiveTime {
   const g = c.group;
   const p = g.length;
-  if (p < 2 || c.count === 0) return { us: 0, bytesPerRank: 0, minGBs: Infinity };
+  if (p < 2 || c.count === 0) return { us: 0, bytesPerRank: 0 };
   const bytes = c.count * elemBytes;
   if (c.op === 'broadcast') {
     const others = g.filter((u) => u !== c.root);
@@ -93,29 +91,27 @@ export function collectiveUs(c: CollectiveOp, elemBytes: number, pair: PairCost,
       // One multicast: the root's port streams the data once; the farthest receiver sees it last.
       const hops = others.map((u) => pair(c.root!, u));
       const B = Math.min(...hops.map((h) => h.B));
-      return { us: Math.max(...hops.map((h) => h.L)) + bytes / (B * 1e3), bytesPerRank: bytes, minGBs: B };
+      return { us: Math.max(...hops.map((h) => h.L)) + bytes / (B * 1e3), bytesPerRank: bytes };
     }
     // NCCL's ring broadcast: pipelined along the chain root → next → …; every hop adds its latency once.
     const chain = [c.root!, ...others];
     const hops = chain.slice(1).map((u, i) => pair(chain[i]!, u));
     const B = Math.min(...hops.map((h) => h.B));
-    return { us: hops.reduce((s, h) => s + h.L, 0) + bytes / (B * 1e3), bytesPerRank: bytes, minGBs: B };
+    return { us: hops.reduce((s, h) => s + h.L, 0) + bytes / (B * 1e3), bytesPerRank: bytes };
   }
   const parts = partsOf(c);
   const steps = kAlgorithms[c.algorithm].steps(p, parts);
   const halves = c.op === 'allreduce' ? 2 : 1;
   let us = 0;
   let sent = 0;
-  let minGBs = Infinity;
   for (const step of steps) {
     const msgs = step.msgs.map((m) => ({ from: g[m.from]!, to: g[m.to]!, bytes: m.elems * elemBytes }));
-    for (const m of msgs) minGBs = Math.min(minGBs, pair(m.from, m.to).B);
+    const hops = msgs.map((m) => pair(m.from, m.to));
     const perRank = new Map<number, number>();
     for (const m of msgs) perRank.set(m.from, (perRank.get(m.from) ?? 0) + m.bytes);
     sent += Math.max(...perRank.values()) * step.repeat;
     if (step.repeat > 1 && msgs.length === p && msgs.every((m, i) => m.from === g[i])) {
       // A ring step repeated: the members form a cycle, each waiting only for its predecessor.
-      const hops = msgs.map((m) => pair(m.from, m.to));
       us += ringUs(
         hops.map((h, i) => occ(msgs[i]!.bytes, h)),
         hops.map((h) => h.L),
@@ -123,8 +119,20 @@ export function collectiveUs(c: CollectiveOp, elemBytes: number, pair: PairCost,
         c.op === 'allgather' ? 0 : step.repeat,
       );
     } else {
-      us += burstUs(msgs, pair) * step.repeat * halves;
+      us += burstUs(msgs, hops) * step.repeat * halves;
     }
   }
-  return { us, bytesPerRank: sent * halves, minGBs };
+  return { us, bytesPerRank: sent * halves };
+}
+
+/** The key a target caches a collective's cost under: everything its cost depends on. */
+const collectiveKey = (c: CollectiveOp): string =>
+  `${c.op}|${c.algorithm}|${c.count}|${c.root ?? ''}|${c.group.join(',')}|${c.parts?.map((x) => x.count).join(',') ?? ''}`;
+
+/** The cost of `c` from a target's `cache`, priced by `price` the first time it is asked for. */
+export function cachedCost<T>(cache: Map<string, T>, c: CollectiveOp, price: (c: CollectiveOp) => T): T {
+  const key = collectiveKey(c);
+  let out = cache.get(key);
+  if (out === undefined) cache.set(key, (out = price(c)));
+  return out;
 }

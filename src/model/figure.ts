@@ -35,9 +35,3 @@ export function at(f: Figure, s: Scenario, faster: 'high' | 'low'): number {
   const slowEnd = faster === 'high' ? f.low : f.high;
   return s === 'fast' ? fastEnd : slowEnd;
 }
-
-/** A figure in words: value, unit, band, and what it means. */
-export function describeFigure(name: string, f: Figure): string {
-  const band = f.low !== f.high ? ` (band ${f.low}–${f.high})` : '';
-  return `${name}: ${f.value} ${f.unit}${band} — ${f.means}${f.secondary ? ' [secondary]' : ''}. Source: ${f.source}`;
-}

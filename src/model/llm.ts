@@ -16,8 +16,8 @@ import { kElemBytes } from './hardware/gpus.ts';
 export const isLlm = (c: Config): boolean => c.workload === 'decode' || c.workload === 'prefill';
 
 /** Where the busiest unit's step goes (µs). */
-function split(p: Projection, targets: ReturnType<typeof targetsFor>, m: number): NonNullable<LlmRecord['split']> {
-  const t = targets.mid;
+function split(p: Projection, m: number): NonNullable<LlmRecord['split']> {
+  const t = p.target;
   const busy = new Map<number, number>();
   for (const e of p.timeline) busy.set(e.device, (busy.get(e.device) ?? 0) + e.dur);
   const unit = [...busy.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
@@ -41,15 +41,17 @@ export function fewestGpus(c: Config): number | null {
   const sh = shapeOf(c);
   const eb = kElemBytes[c.precision];
   const candidates = [1, 2, 4, ...Array.from({ length: 512 }, (_, i) => 8 * (i + 1))];
+  // A GPU's memory is the same however many there are.
+  const capacity = targetsFor(c, layoutOf(c, 'cluster', 1)).mid.unitMemoryBytes;
   // No count whose memory is less than the weights and cache can hold them: start there.
   const bytes = modelBytes(c, eb);
-  const least = (bytes.weights + bytes.kv) / targetsFor(c, layoutOf(c, 'cluster', 1)).mid.unitMemoryBytes;
+  const least = (bytes.weights + bytes.kv) / capacity;
   for (const n of candidates.filter((n) => n >= least)) {
     const layout = layoutOf(c, 'cluster', n);
     const { tp, pp } = splitOf(c, n, sh);
     if (splitProblem(sh, tp, pp)) continue;
     const plan = kWorkloadSpecs[c.workload].plan(c, layout);
-    if (memoryBytes(plan, eb) <= targetsFor(c, layout).mid.unitMemoryBytes) return n;
+    if (memoryBytes(plan, eb) <= capacity) return n;
   }
   return null;
 }
@@ -82,7 +84,7 @@ export function llmRecord(
     kvGB: bytes.kv / 1e9,
     fits: p.record.fits,
     minUnitsToFit: fewest === null || (layout.style === 'wafer' && fewest === kMaxWafers && !p.record.fits) ? NaN : fewest,
-    split: split(p, targetsFor(c, layout), plan.pipeline?.microbatches ?? 1),
+    split: split(p, plan.pipeline?.microbatches ?? 1),
   };
 }
 

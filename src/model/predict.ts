@@ -21,12 +21,9 @@ import type {
 import { kWorkloadSpecs, layoutOf, type Layout, type Plan, type Style, type WorkloadSpec } from '../workloads/index.ts';
 import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
 import { runRecord } from '../engine/record.ts';
-import { hardwareNotes, project, targetsFor, type Projection } from './project.ts';
+import { fabricFor, gpuFor, hardwareNotes, project, targetsFor, type Projection, type Targets } from './project.ts';
 import { fitNote, isLlm, llmRecord } from './llm.ts';
 import { at } from './figure.ts';
-import { kFabricPresets } from './hardware/fabrics.ts';
-import { kGpuPresets } from './hardware/gpus.ts';
-import { kLinkPresets } from './hardware/links.ts';
 
 export const kVersion = '0.2.0';
 
@@ -37,14 +34,14 @@ export const specOfWorkload = (c: Config): WorkloadSpec => kWorkloadSpecs[c.work
 /** The cluster's unit count under the `equal` rule (compare only): as many GPUs as the wafer systems' power, or peak, buys. */
 export function clusterUnits(c: Config): number {
   if (c.mode !== 'compare' || c.equal === 'units') return c.shards;
-  const wafer = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
-  const gpuName = c.gpu && c.gpu !== 'custom' ? c.gpu : c.link === 'measured' || c.link === 'custom' ? 'h100' : kLinkPresets[c.link].gpu;
-  const gpu = kGpuPresets[gpuName];
+  const wafer = fabricFor(c);
+  // gpu=custom carries the tflops peak; link=custom overrides the GPU's peak as its target does.
+  const gpu = gpuFor(c);
   const ratio =
     c.equal === 'power'
       ? at(wafer.watts, 'mid', 'low') / at(gpu.watts, 'mid', 'low')
       : (c.fabric === 'custom' ? c.tflops! : wafer.peak[c.precision].value) /
-        (c.gpu === 'custom' || c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
+        (c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
   // A model may take several wafer systems: the cluster matches all of them.
   const systems = specOfWorkload(c).layout?.(c, 'wafer').wafers ?? 1;
   return Math.min(4096, Math.max(1, Math.round(ratio * systems)));
@@ -76,11 +73,14 @@ export function projectSide(c: Config, layout: Layout): { plan: Plan; projection
   return { plan, projection: project(plan, targetsFor(c, layout)) };
 }
 
+/** The projected step of a side, µs. */
+export const projectedStepUs = (c: Config, layout: Layout): number => projectSide(c, layout).projection.record.stepUs;
+
 /** The one-GPU and whole-wafer baselines of the same step, where the workload can be laid out on one unit. */
 function baselines(c: Config): TargetSummary['baselines'] {
   const one = (style: Style): number | null => {
     try {
-      return projectSide(c, layoutOf(c, style, 1)).projection.record.stepUs;
+      return projectedStepUs(c, layoutOf(c, style, 1));
     } catch {
       return null;
     }
@@ -104,9 +104,8 @@ export function targetSummary(c: Config, runs: RunRecord[]): TargetSummary {
   };
 }
 
-/** nccl-tests rows on the target for each message size of the sweep. */
-export function collectiveRows(c: Config, layout: Layout): CollectiveRow[] {
-  const targets = targetsFor(c, layout);
+/** nccl-tests rows on the target for each message size of the sweep (`targets`: the side's, when already made). */
+export function collectiveRows(c: Config, layout: Layout, targets: Targets = targetsFor(c, layout)): CollectiveRow[] {
   const eb = targets.mid.elemBytes;
   return sweepSizes(c).map((bytes) => {
     // The sweep's sizes are bytes of the target's element type, as nccl-tests reports them.
@@ -217,7 +216,7 @@ export function predict(c: Config, userAgent = 'wafer-bench predict', opts: { cu
     if (spec.kind === 'sweep') collectives.push(...collectiveRows(c, layout));
     const run = runRecord(c, plan, projection);
     if (isLlm(c)) {
-      run.llm = llmRecord(c, layout, plan, projection, (cc, l) => projectSide(cc, l).projection.record.stepUs);
+      run.llm = llmRecord(c, layout, plan, projection, projectedStepUs);
       const note = fitNote(c, style, run.llm);
       if (note) notes.push(note);
     }
@@ -266,7 +265,7 @@ export function predict(c: Config, userAgent = 'wafer-bench predict', opts: { cu
       const us = (style: Style): number | null => {
         if (!styles.includes(style)) return null;
         try {
-          return projectSide(c, layoutOf(c, style, u)).projection.record.stepUs;
+          return projectedStepUs(c, layoutOf(c, style, u));
         } catch {
           return null;
         }

@@ -3,8 +3,8 @@
 // and the record every view reads (step, compute, communication, exposed communication, TFLOP/s, MFU, energy).
 
 import type { Config } from '../config/params.ts';
-import { buildGraph, isComm, unitsOf, type Graph, type Node } from '../engine/graph.ts';
-import type { CollectiveOp } from '../engine/program.ts';
+import { timelineOf } from '../engine/emulate.ts';
+import { buildGraph, type Graph, type Node } from '../engine/graph.ts';
 import { replay, type Replay, type Timing } from '../engine/replay.ts';
 import type { TimelineEvent } from '../engine/result.ts';
 import type { Layout, Plan } from '../workloads/plan.ts';
@@ -50,22 +50,20 @@ export interface TargetRecord {
 /** A physical floor broken by the model: a bug, never a result. */
 export class FloorError extends Error {}
 
-function gpuFor(c: Config): { gpu: GpuPreset; note: string | null } {
+/** The cluster's GPU: the one asked for, or the one the link usually joins; gpu=custom is that one with the tflops peak. */
+export function gpuFor(c: Config): GpuPreset {
   const linkGpu = c.link === 'measured' || c.link === 'custom' ? 'h100' : kLinkPresets[c.link].gpu;
   if (c.gpu === 'custom') {
     const base = kGpuPresets[linkGpu];
     const peak = fig(c.tflops!, 'TFLOP/s', `custom dense peak at ${c.precision}`, 'the tflops parameter');
     return {
-      gpu: {
-        ...base,
-        name: 'custom',
-        label: `custom GPU (${c.tflops} TFLOP/s; ${base.label} otherwise)`,
-        peak: { bf16: peak, fp8: peak, f32: peak },
-      },
-      note: null,
+      ...base,
+      name: 'custom',
+      label: `custom GPU (${c.tflops} TFLOP/s; ${base.label} otherwise)`,
+      peak: { bf16: peak, fp8: peak, f32: peak },
     };
   }
-  return { gpu: kGpuPresets[c.gpu ?? linkGpu], note: null };
+  return kGpuPresets[c.gpu ?? linkGpu];
 }
 
 function linkFor(c: Config): { link: LinkPreset; note: string | null } {
@@ -92,7 +90,8 @@ function linkFor(c: Config): { link: LinkPreset; note: string | null } {
   return { link: kLinkPresets[c.link], note: null };
 }
 
-function fabricFor(c: Config): FabricPreset {
+/** The wafer side's fabric (wse3 for fabric=measured and fabric=custom, whose overrides the target applies). */
+export function fabricFor(c: Config): FabricPreset {
   return c.fabric === 'measured' || c.fabric === 'custom' ? kFabricPresets.wse3 : kFabricPresets[c.fabric];
 }
 
@@ -103,7 +102,7 @@ export function targetsFor(c: Config, layout: Layout): Targets {
       const custom = c.fabric === 'custom' ? { peakTflops: c.tflops!, hopUs: c.alpha!, linkGBs: c.gbps! } : {};
       return new WaferTarget({ fabric: fabricFor(c), mesh: layout.mesh, precision: c.precision, wafers: layout.wafers, ...custom }, s);
     }
-    const { gpu } = gpuFor(c);
+    const gpu = gpuFor(c);
     const { link } = linkFor(c);
     const peak = c.link === 'custom' ? { peakTflops: c.tflops! } : {};
     return new ClusterTarget(
@@ -121,7 +120,7 @@ export function hardwareNotes(c: Config): string[] {
 
 function timingOf(t: Target): (n: Node) => Timing {
   return (n) => {
-    if (n.kind === 'compute') return { dur: t.kernelUs(n.op, n.unit), resources: [`cu${n.unit}`] };
+    if (n.kind === 'compute') return { dur: t.kernelUs(n.op), resources: [`cu${n.unit}`] };
     if (n.kind === 'collective') {
       const c = t.collective(n.op);
       return { dur: c.us, resources: c.resources };
@@ -161,6 +160,8 @@ export interface Projection {
   record: TargetRecord;
   timeline: TimelineEvent[];
   graph: Graph;
+  /** The middle scenario's target, which the record and timeline are of. */
+  target: Target;
   /** Bytes per element at the target precision. */
   elemBytes: number;
 }
@@ -219,18 +220,5 @@ export function project(plan: Plan, targets: Targets): Projection {
     describe: t.describe,
     assumptions: t.assumptions,
   };
-  const timeline: TimelineEvent[] = g.nodes.flatMap((n) =>
-    unitsOf(n).map((u) => ({
-      node: n.id,
-      device: u,
-      kind: isComm(n) ? ('comm' as const) : ('compute' as const),
-      label: n.kind === 'compute' ? n.op.label : n.kind === 'collective' ? n.op.label : n.send.label,
-      start: r.nodes[n.id]!.start,
-      dur: r.nodes[n.id]!.dur,
-      bytes: n.kind === 'collective' ? collectiveBytes(n.op, t.elemBytes) : 0,
-    })),
-  );
-  return { record, timeline, graph: g, elemBytes: t.elemBytes };
+  return { record, timeline: timelineOf(g, r, t.elemBytes), graph: g, target: t, elemBytes: t.elemBytes };
 }
-
-const collectiveBytes = (c: CollectiveOp, elemBytes: number): number => c.count * elemBytes;

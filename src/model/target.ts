@@ -23,7 +23,7 @@ export interface Target {
   units: number;
   /** Bytes per element on the wire and in memory (the target precision). */
   elemBytes: number;
-  kernelUs(op: ComputeOp, unit: number): number;
+  kernelUs(op: ComputeOp): number;
   /**
    * A kernel's time in parts (µs): its floor (the launch on a GPU, the pipeline fill across a tile; none for an op fused
    * into the kernel before it), then the longer of its compute and its memory (and, on a tile, operand) traffic.

@@ -6,7 +6,7 @@
 import { specOf, type ComputeOp } from '../ops/index.ts';
 import type { CollectiveOp } from '../engine/program.ts';
 import type { Grid } from '../config/params.ts';
-import { collectiveUs, type Hop } from './collective-cost.ts';
+import { cachedCost, collectiveUs, type Hop } from './collective-cost.ts';
 import { at, type Scenario } from './figure.ts';
 import type { FabricPreset } from './hardware/fabrics.ts';
 import { kElemBytes, type Precision } from './hardware/gpus.ts';
@@ -159,23 +159,22 @@ export class WaferTarget implements Target {
   }
 
   collective(c: CollectiveOp): CollectiveCostOut {
-    const key = `${c.op}|${c.algorithm}|${c.count}|${c.root ?? ''}|${c.group.join(',')}|${c.parts?.map((x) => x.count).join(',') ?? ''}`;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+    return cachedCost(this.cache, c, (x) => this.price(x));
+  }
+
+  private price(c: CollectiveOp): CollectiveCostOut {
     const t = collectiveUs(c, this.elemBytes, (a, b) => this.hop(a, b), 'multicast');
     const rows = new Set(c.group.map((u) => this.at(u)[0])).size;
     const cols = new Set(c.group.map((u) => this.at(u)[1])).size;
     const systems = new Set(c.group.map((u) => this.waferOf(u))).size;
     const axes = systems > 1 ? ['io'] : rows === 1 ? ['row'] : cols === 1 ? ['col'] : ['row', 'col'];
     const nearest = Math.min(...c.group.slice(1).map((u) => this.hop(c.group[0]!, u).L));
-    const out: CollectiveCostOut = {
+    return {
       us: t.us,
       protocol: null,
       floorUs: nearest,
       bytesPerRank: t.bytesPerRank,
       resources: c.group.flatMap((u) => axes.map((a) => `${a}${u}`)),
     };
-    this.cache.set(key, out);
-    return out;
   }
 }

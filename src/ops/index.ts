@@ -85,7 +85,8 @@ export interface OpSpec<O extends ComputeOp> {
   cpu(op: O, mem: Memory): void;
 }
 
-const r = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
+/** The access of `count` elements of `buf` from `off`: a read, or a write. */
+export const region = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
 
 /** C (+)= A·B in i-k-j order (row-major, streaming rows of B), accumulating in f32 as the kernels do. */
 function matmulCpu(op: MatmulOp, mem: Memory): void {
@@ -105,8 +106,8 @@ function matmulCpu(op: MatmulOp, mem: Memory): void {
 
 const matmul: OpSpec<MatmulOp> = {
   accesses(op) {
-    const out = [r(op.a, op.offA, op.m * op.k), r(op.b, op.offB, op.k * op.n), r(op.c, op.offC, op.m * op.n, true)];
-    if (op.accumulate) out.push(r(op.c, op.offC, op.m * op.n));
+    const out = [region(op.a, op.offA, op.m * op.k), region(op.b, op.offB, op.k * op.n), region(op.c, op.offC, op.m * op.n, true)];
+    if (op.accumulate) out.push(region(op.c, op.offC, op.m * op.n));
     return out;
   },
   flops: (op) => 2 * op.m * op.n * op.k,
@@ -117,7 +118,7 @@ const matmul: OpSpec<MatmulOp> = {
 };
 
 const geluOp: OpSpec<GeluOp> = {
-  accesses: (op) => [r(op.buf, op.off, op.count), r(op.buf, op.off, op.count, true)],
+  accesses: (op) => [region(op.buf, op.off, op.count), region(op.buf, op.off, op.count, true)],
   // tanh form: about 8 multiply-adds and one tanh per element; counted as 8 FLOPs.
   flops: (op) => 8 * op.count,
   memElems: (op) => 2 * op.count,
@@ -129,7 +130,7 @@ const geluOp: OpSpec<GeluOp> = {
 };
 
 const add: OpSpec<AddOp> = {
-  accesses: (op) => [r(op.src, op.offSrc, op.count), r(op.dst, op.offDst, op.count), r(op.dst, op.offDst, op.count, true)],
+  accesses: (op) => [region(op.src, op.offSrc, op.count), region(op.dst, op.offDst, op.count), region(op.dst, op.offDst, op.count, true)],
   flops: (op) => op.count,
   memElems: (op) => 3 * op.count,
   signature: (op) => `add:${op.count}`,
@@ -144,8 +145,8 @@ const copySpan = (op: CopyOp, stride: number): number => (op.blocks ? (op.blocks
 
 const copy: OpSpec<CopyOp> = {
   accesses: (op) => [
-    r(op.src, op.offSrc, copySpan(op, op.blocks?.srcStride ?? 0)),
-    r(op.dst, op.offDst, copySpan(op, op.blocks?.dstStride ?? 0), true),
+    region(op.src, op.offSrc, copySpan(op, op.blocks?.srcStride ?? 0)),
+    region(op.dst, op.offDst, copySpan(op, op.blocks?.dstStride ?? 0), true),
   ],
   flops: () => 0,
   memElems: (op) => 2 * op.count * (op.blocks?.n ?? 1),

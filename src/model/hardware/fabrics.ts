@@ -153,4 +153,3 @@ const wse3: FabricPreset = {
 };
 
 export const kFabricPresets = Object.freeze({ wse3 } satisfies Record<string, FabricPreset>);
-export type FabricPresetName = keyof typeof kFabricPresets;

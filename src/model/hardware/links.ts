@@ -206,4 +206,3 @@ export const kLinkPresets = Object.freeze({
   'mi300x-if': mi300xIf,
   'tpu-v5p-ici': tpuIci,
 } satisfies Record<string, LinkPreset>);
-export type LinkPresetName = keyof typeof kLinkPresets;

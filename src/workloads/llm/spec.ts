@@ -3,8 +3,8 @@
 // same structure for the local, verified run.
 
 import type { Config } from '../../config/params.ts';
-import { kFabricPresets } from '../../model/hardware/fabrics.ts';
 import { kElemBytes } from '../../model/hardware/gpus.ts';
+import { fabricFor, memoryBytes } from '../../model/project.ts';
 import { layoutOf, type Layout } from '../plan.ts';
 import type { WorkloadSpec } from '../workload.ts';
 import { llmReference } from './reference.ts';
@@ -16,12 +16,9 @@ export const kMaxWafers = 64;
 
 /** Bytes one tile of `mesh` holds, for the configured fabric. */
 function tileBytes(c: Config, mesh: { rows: number; cols: number }): number {
-  const f = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
+  const f = fabricFor(c);
   return (f.width.value / mesh.cols) * (f.height.value / mesh.rows) * f.sramKB.value * 1e3;
 }
-
-const busiest = (buffers: Record<string, number>[], eb: number): number =>
-  Math.max(0, ...buffers.map((b) => Object.values(b).reduce((s, x) => s + x, 0) * eb));
 
 /**
  * The wafer layout for `wafers` systems: each cut into one tile per item (unless `tiles` says otherwise), with the
@@ -64,13 +61,13 @@ export function fewestWafers(c: Config): number {
   if (hit !== undefined) return hit;
   const eb = kElemBytes[c.precision];
   // No count whose SRAM is less than the weights and cache can hold them: start there.
-  const f = kFabricPresets[c.fabric === 'measured' || c.fabric === 'custom' ? 'wse3' : c.fabric];
+  const f = fabricFor(c);
   const bytes = modelBytes(c, eb);
   const least = Math.max(1, Math.ceil((bytes.weights + bytes.kv) / (f.width.value * f.height.value * f.sramKB.value * 1e3)));
   let out = kMaxWafers;
   for (let w = Math.min(least, kMaxWafers); w <= kMaxWafers; w++) {
     const layout = waferLayout(c, w);
-    if (busiest(waferLlmPlan(c, layout).program.buffers, eb) <= tileBytes(c, layout.mesh)) {
+    if (memoryBytes(waferLlmPlan(c, layout), eb) <= tileBytes(c, layout.mesh)) {
       out = w;
       break;
     }
