@@ -74,7 +74,7 @@ export class App {
       () => this.parsed.config,
       (r) => this.importer?.attach(r) ?? r,
     );
-    this.projection = new LiveProjection((s) => this.onProjection(s));
+    this.projection = new LiveProjection((s, curveOnly) => this.onProjection(s, curveOnly));
     this.layout();
     this.runBtn.addEventListener('click', () => void this.start(this.currentQuery()).catch(() => {}));
     this.stopBtn.addEventListener('click', () => this.stop());
@@ -153,13 +153,14 @@ export class App {
     this.controls.set(this.parsed.config);
     this.showProblems(this.parsed);
     this.checkRunnable();
+    const search = toSearchParams(this.parsed.config).toString();
     if (updateUrl) {
       const url = new URL(location.href);
-      url.search = toSearchParams(this.parsed.config).toString();
+      url.search = search;
       url.hash = '';
       history.replaceState(null, '', url);
     }
-    void this.projection.update(toSearchParams(this.parsed.config).toString());
+    void this.projection.update(search);
   }
 
   /** Run waits until every field holds a value it can use, and says why. */
@@ -172,8 +173,9 @@ export class App {
     else this.runBtn.removeAttribute('aria-describedby');
   }
 
-  private onProjection(s: ProjectionState): void {
-    renderAnswer(this.answer, s.result, s.error, false);
+  /** A new projection; `curveOnly` when it only adds decode's batch curve, which the (spoken) answer does not show. */
+  private onProjection(s: ProjectionState, curveOnly: boolean): void {
+    if (!curveOnly) renderAnswer(this.answer, s.result, s.error, false);
     this.redraw();
     emit('projection', s.result);
   }
@@ -184,7 +186,7 @@ export class App {
       result: this.result,
       shared: this.shared,
       live: this.live,
-      imported: this.importer?.overlays(this.shared) ?? [],
+      imported: this.importer?.overlays() ?? [],
       timeline: this.timeline,
       compact: this.embed,
     });
@@ -369,6 +371,7 @@ export class App {
       return;
     }
     const r = this.shared;
+    this.importer?.setShared(r);
     this.sharedBox.hidden = false;
     clear(this.sharedBox);
     const again = h('button', { type: 'button', class: 'primary', text: 'Run this configuration here and overlay' });

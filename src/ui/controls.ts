@@ -185,6 +185,9 @@ export const kPresets: readonly Preset[] = Object.freeze([
 /** A configuration as a query string, defaults and page-only flags left out. */
 const canonical = (c: Config): string => toSearchParams({ ...c, embed: false, autorun: false }).toString();
 
+/** Each preset's configuration as a canonical query, to find the preset in force. */
+const kPresetQueries = kPresets.map((p) => canonical(parseQuery(p.query).config));
+
 const valueOf = (c: Config, name: keyof Config): string => {
   const v = c[name];
   if (v === null) return '';
@@ -317,8 +320,7 @@ export class Controls {
     this.last = c;
     for (const [name, input] of this.inputs) if (!this.invalid.has(name)) input.value = valueOf(c, name);
     for (const ctl of kControls) this.rows.get(ctl.name)!.hidden = Boolean(ctl.when && !ctl.when(c));
-    const q = canonical(c);
-    const i = kPresets.findIndex((p) => canonical(parseQuery(p.query).config) === q);
+    const i = kPresetQueries.indexOf(canonical(c));
     this.preset.value = i >= 0 ? String(i) : 'custom';
   }
 

@@ -79,7 +79,6 @@ export class ImportPanel {
   private nextId = 1;
   private pasted = 0;
   private cache: ImportedSeries[] = [];
-  private shared: Result | null = null;
   private sharedSeries: ImportedSeries[] = [];
 
   constructor(private readonly hooks: ImportHooks) {
@@ -182,13 +181,14 @@ export class ImportPanel {
   }
 
   /** The series on the chart: imports, published sweeps, and those a shared link carries (same array until they change). */
-  overlays(shared: Result | null): ImportedSeries[] {
-    if (shared !== this.shared) {
-      this.shared = shared;
-      this.showShared(shared);
-      this.recompute();
-    }
+  overlays(): ImportedSeries[] {
     return this.cache;
+  }
+
+  /** The result a shared link carries: its measurements are listed and drawn with the others (the page redraws). */
+  setShared(shared: Result): void {
+    this.showShared(shared);
+    this.recompute();
   }
 
   /** The result with the overlays on the chart, bounded, for a shared link (unchanged when there are none). */
@@ -480,8 +480,8 @@ export class ImportPanel {
     this.update();
   }
 
-  private showShared(r: Result | null): void {
-    this.sharedSeries = r?.imported?.filter((s) => s.points.length) ?? [];
+  private showShared(r: Result): void {
+    this.sharedSeries = r.imported?.filter((s) => s.points.length) ?? [];
     clear(this.sharedBox);
     this.sharedBox.hidden = this.sharedSeries.length === 0;
     if (!this.sharedSeries.length) return;

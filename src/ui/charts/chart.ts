@@ -33,6 +33,8 @@ export interface ChartSpec {
   render(frame: Frame, input: ChartInput): { head: string[]; rows: string[][] };
   /** Shown in the compact (embed) layout. */
   compact?: boolean;
+  /** Draws the run's per-iteration points (`live`): redrawn as they arrive; the other charts are not. */
+  live?: true;
 }
 
 export const kHeight = 240;

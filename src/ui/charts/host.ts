@@ -89,7 +89,9 @@ export class ChartHost {
         input.result?.runs.length,
         input.result?.collectives.length,
         input.shared,
-        input.live.length,
+        // Only the chart that draws the run's iterations is redrawn as they arrive.
+        spec.live ? input.live : null,
+        spec.live ? input.live.length : 0,
         input.imported,
         input.timeline,
         width,

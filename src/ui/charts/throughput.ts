@@ -19,6 +19,7 @@ interface Point {
 export const throughput: ChartSpec = {
   id: 'throughput',
   compact: true,
+  live: true,
   title: () => 'This run, per iteration: your GPU as the unit (GFLOP/s)',
   describe: () =>
     'Throughput of each timed iteration per side, emulated with kernels timed alone on this adapter; hollow points ran in a hidden tab.',
