@@ -8,19 +8,17 @@ import type { LlmCurvePoint, Result } from '../src/engine/result.ts';
 
 export interface ProjectionApi {
   /** The projection of a query, or the reason it cannot be made. */
-  project(query: string): { result: Result | null; error: string | null; ms: number };
+  project(query: string): { result: Result | null; error: string | null };
   /** Decode: tokens/s per user against the batch (the slower part, asked for after the projection is shown). */
   curve(query: string): LlmCurvePoint[] | null;
 }
 
 const api: ProjectionApi = {
   project(query) {
-    const t0 = performance.now();
     try {
-      const result = predict(parseQuery(query).config, navigator.userAgent, { curve: false });
-      return { result, error: null, ms: performance.now() - t0 };
+      return { result: predict(parseQuery(query).config, navigator.userAgent, { curve: false }), error: null };
     } catch (e) {
-      return { result: null, error: (e as Error).message, ms: performance.now() - t0 };
+      return { result: null, error: (e as Error).message };
     }
   },
   curve(query) {

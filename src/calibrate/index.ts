@@ -3,6 +3,7 @@
 // reads the files and writes the outputs, and the page can call it on pasted text.
 
 import { calibrateLink, FitError, kMiB, qualityOf, formulaUs, type Calibration, type FitCollective, type Group } from './fit.ts';
+import { signed, us } from './format.ts';
 import { ParseError, parseLog, type Series } from './parse.ts';
 import { modelTimes, queryFor, tflopsFor } from './query.ts';
 
@@ -235,10 +236,8 @@ function report(s: Series, g: Group, c: Calibration, timing: SeriesReport['fit']
   };
 }
 
-const us = (x: number): string => (x >= 1000 ? x.toFixed(1) : x >= 10 ? x.toFixed(2) : x.toFixed(3));
 const gb = (x: number): string => (x >= 100 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
-const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 /** Bytes in binary units, as nccl-tests sizes are powers of two: 8 B, 1 KiB, 8 GiB. */
 export function size(b: number): string {

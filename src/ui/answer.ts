@@ -2,18 +2,8 @@
 // much of it communication costs, its energy, and the wafer/cluster ratio under the comparison rule in force.
 
 import type { Result, RunRecord } from '../engine/result.ts';
-import { clear, fmt, fmtBytes, h, pct } from './dom.ts';
+import { clear, fmt, fmtBytes, fmtTime, h, pct } from './dom.ts';
 import { kSideLabel, optionLabel } from './labels.ts';
-
-/** A duration given in µs, in the unit that reads best. */
-export function fmtTime(us: number | null | undefined): string {
-  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
-  const a = Math.abs(us);
-  if (a >= 1e6) return `${fmt(us / 1e6)} s`;
-  if (a >= 1e3) return `${fmt(us / 1e3)} ms`;
-  if (a >= 1) return `${fmt(us)} µs`;
-  return `${fmt(us * 1e3)} ns`;
-}
 
 const ratio = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${fmt(x)}×`);
 
@@ -81,13 +71,12 @@ export function verdict(r: Result): string {
     return one ? `${kSideLabel[one.mode]}: one step takes ${fmtTime(one.target!.stepUs)} on the target hardware.` : 'No projection.';
   }
   const band = s.speedupBand ? ` (band ${ratio(s.speedupBand.low)} – ${ratio(s.speedupBand.high)})` : '';
+  const faster = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
   if (w.llm && c.llm) {
     const what = r.config.workload === 'decode' ? 'per output token' : 'per prompt';
-    const who = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
     const fits = [w, c].filter((x) => !x.llm!.fits).map((x) => `${kSideLabel[x.mode]} does not hold the model`);
-    return `${fmt(w.llm.tokensPerSecondPerUser)} tokens/s per user on the wafer, ${fmt(c.llm.tokensPerSecondPerUser)} on the cluster: cluster time ÷ wafer time ${what} ${ratio(s.speedup)}${band} — ${who}.${fits.length ? ` ${fits.join('; ')}.` : ''}`;
+    return `${fmt(w.llm.tokensPerSecondPerUser)} tokens/s per user on the wafer, ${fmt(c.llm.tokensPerSecondPerUser)} on the cluster: cluster time ÷ wafer time ${what} ${ratio(s.speedup)}${band} — ${faster}.${fits.length ? ` ${fits.join('; ')}.` : ''}`;
   }
-  const faster = s.speedup >= 1 ? 'the wafer is faster' : 'the cluster is faster';
   const energy = s.energyRatio !== null ? ` Per step the cluster uses ${ratio(s.energyRatio)} the wafer's energy.` : '';
   const full = [w, c]
     .filter((x) => !x.target!.fits)
@@ -100,14 +89,9 @@ export function verdict(r: Result): string {
   return `Cluster step ÷ wafer step: ${ratio(s.speedup)}${band}${sweep} — ${faster}.${energy}${full}`;
 }
 
-export function renderAnswer(el: HTMLElement, r: Result | null, error: string | null, local: boolean): void {
+export function renderAnswer(el: HTMLElement, r: Result | null, error: string | null): void {
   clear(el);
-  el.append(
-    h('h2', {
-      id: 'answer-title',
-      text: local ? 'The answer on the target hardware (with this run)' : 'The answer on the target hardware',
-    }),
-  );
+  el.append(h('h2', { id: 'answer-title', text: 'The answer on the target hardware' }));
   if (error) {
     el.append(h('p', { class: 'error', role: 'alert', text: `No projection for this configuration: ${error}` }));
     return;
@@ -126,10 +110,6 @@ export function renderAnswer(el: HTMLElement, r: Result | null, error: string | 
     notes.push(`Compared at ${optionLabel('equal', s.equal).toLowerCase()}: ${s.waferUnits} wafer tiles, ${s.clusterUnits} GPUs.`);
   if (s?.baselines && (s.baselines.gpuUs !== null || s.baselines.waferUs !== null))
     notes.push(`The same step on one GPU: ${fmtTime(s.baselines.gpuUs)}; on the whole wafer as one tile: ${fmtTime(s.baselines.waferUs)}.`);
-  notes.push(
-    local
-      ? 'Target figures come from the model; the local run below verified the same program on this machine.'
-      : 'A projection from sourced hardware figures: nothing has run yet. Run adds a verified execution of the same program here.',
-  );
+  notes.push('A projection from sourced hardware figures: nothing has run yet. Run adds a verified execution of the same program here.');
   for (const n of notes) el.append(h('p', { class: 'muted', text: n }));
 }

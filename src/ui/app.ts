@@ -6,13 +6,13 @@ import { runBenchmark, StoppedError } from '../engine/runner.ts';
 import { liveWorkers } from '../engine/pool.ts';
 import type { Result } from '../engine/result.ts';
 import { emit, postToParent, setState, type RunOptions } from '../hooks.ts';
-import { fmtTime, renderAnswer, verdict } from './answer.ts';
+import { renderAnswer, verdict } from './answer.ts';
 import { ChartHost } from './charts/host.ts';
 import type { ChartInput } from './charts/chart.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
 import { ImportPanel } from './import.ts';
-import { clear, fmt, h, pct } from './dom.ts';
+import { clear, fmt, fmtTime, h, pct } from './dom.ts';
 import { LiveProjection, type ProjectionState } from './projection.ts';
 import { ResultsView } from './results.ts';
 import { decodeShared, shareLink } from './share.ts';
@@ -175,7 +175,7 @@ export class App {
 
   /** A new projection; `curveOnly` when it only adds decode's batch curve, which the (spoken) answer does not show. */
   private onProjection(s: ProjectionState, curveOnly: boolean): void {
-    if (!curveOnly) renderAnswer(this.answer, s.result, s.error, false);
+    if (!curveOnly) renderAnswer(this.answer, s.result, s.error);
     this.redraw();
     emit('projection', s.result);
   }
@@ -188,7 +188,6 @@ export class App {
       live: this.live,
       imported: this.importer?.overlays() ?? [],
       timeline: this.timeline,
-      compact: this.embed,
     });
   }
 

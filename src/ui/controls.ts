@@ -5,7 +5,6 @@
 
 import {
   defaultConfig,
-  kParamNames,
   parseQuery,
   toSearchParams,
   type Config,
@@ -328,12 +327,4 @@ export class Controls {
     for (const input of this.inputs.values()) input.disabled = disabled;
     this.preset.disabled = disabled;
   }
-
-  /** The input of a parameter (tests and the page's focus handling use it). */
-  input(name: keyof Config): HTMLInputElement | HTMLSelectElement | undefined {
-    return this.inputs.get(name);
-  }
 }
-
-/** Every parameter the URL carries has a control or is page-only: keeps the two lists honest. */
-export const kUncontrolled = kParamNames.filter((n) => !kControls.some((c) => c.name === n));

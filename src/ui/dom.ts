@@ -43,6 +43,31 @@ export function fmtBytes(b: number): string {
   return `${fmt(v, 4)} ${units[i]}`;
 }
 
+/** A duration given in µs, in the unit that reads best. */
+export function fmtTime(us: number | null | undefined): string {
+  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
+  const a = Math.abs(us);
+  if (a >= 1e6) return `${fmt(us / 1e6)} s`;
+  if (a >= 1e3) return `${fmt(us / 1e3)} ms`;
+  if (a >= 1) return `${fmt(us)} µs`;
+  return `${fmt(us * 1e3)} ns`;
+}
+
 /** A fraction as a percentage with one decimal. */
 export const pct = (f: number | null | undefined): string =>
   f === null || f === undefined || !Number.isFinite(f) ? '—' : `${(f * 100).toFixed(1)}%`;
+
+/**
+ * A captioned table in a box of its own that scrolls sideways (focusable, named by the caption); a row is its cells
+ * (each in a td) or a row built already.
+ */
+export function scrollTable(label: string, cls: string, head: string[], rows: ((string | Node)[] | HTMLTableRowElement)[]): HTMLElement {
+  const table = h(
+    'table',
+    { class: cls },
+    h('caption', { text: label }),
+    h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, ...rows.map((r) => (Array.isArray(r) ? h('tr', {}, ...r.map((v) => h('td', {}, v))) : r))),
+  );
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label }, table);
+}

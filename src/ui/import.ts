@@ -5,12 +5,13 @@
 // executed or becomes markup (every string goes through textContent); every failure is a message, never a throw.
 
 import type { Config } from '../config/params.ts';
+import { signed as signedCli, us as usCli } from '../calibrate/format.ts';
 import type { SeriesReport } from '../calibrate/index.ts';
 import { ParseError, parseLog, type Series } from '../calibrate/parse.ts';
 import { kPublished, type PublishedSweep } from '../calibrate/published.ts';
 import { parseResult } from '../engine/result-schema.ts';
 import type { Result } from '../engine/result.ts';
-import { clear, fmt, fmtBytes, h } from './dom.ts';
+import { clear, fmt, fmtBytes, h, pct, scrollTable } from './dom.ts';
 import {
   boundForShare,
   describeResult,
@@ -21,12 +22,12 @@ import {
   uniqueLabels,
   type ImportedSeries,
 } from './imported.ts';
-import { shareLink } from './share.ts';
+import { copyShareLink } from './share.ts';
 
 /** Bytes read from one file, files read at once, and series on the chart from imports together. */
-export const kMaxFileBytes = 10 * 1024 * 1024;
-export const kMaxFiles = 20;
-export const kMaxOverlays = 12;
+const kMaxFileBytes = 10 * 1024 * 1024;
+const kMaxFiles = 20;
+const kMaxOverlays = 12;
 
 const kExtensions = /\.(log|txt|out|json)$/i;
 
@@ -44,24 +45,11 @@ interface Entry {
   /** Published sweeps by id, so one is not added twice. */
   key: string;
   series: ImportedSeries[];
-  el: HTMLElement;
 }
 
-const pctOf = (x: number | null): string => (x === null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`);
-const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : '—');
-/** µs as `npm run calibrate` prints them (nccl-tests prints times to 0.01 µs or 0.1 µs). */
-const us = (x: number): string => (!Number.isFinite(x) ? '—' : x >= 1000 ? x.toFixed(1) : x >= 10 ? x.toFixed(2) : x.toFixed(3));
-
-function scrollTable(label: string, cls: string, head: string[], rows: (string | Node)[][]): HTMLElement {
-  const table = h(
-    'table',
-    { class: cls },
-    h('caption', { text: label }),
-    h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((v) => h('td', {}, v))))),
-  );
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label }, table);
-}
+/** As `npm run calibrate` prints them, with a dash where there is no number. */
+const us = (x: number): string => (Number.isFinite(x) ? usCli(x) : '—');
+const signed = (x: number): string => (Number.isFinite(x) ? signedCli(x) : '—');
 
 export class ImportPanel {
   readonly el: HTMLElement;
@@ -359,7 +347,7 @@ export class ImportPanel {
         `Fitted link: ${label ?? s.test}`,
         'import-fit',
         ['base (µs)', 'alpha (µs per step)', 'bandwidth (GB/s)', 'RMS error', 'max error', 'max error ≥ 1 MiB', 'sizes fitted'],
-        [[us(f.baseUs), us(f.alphaUs), fmt(f.gbps, 4), pctOf(f.rmsError), pctOf(f.maxError), pctOf(f.maxErrorAbove1MiB), fittedSizes]],
+        [[us(f.baseUs), us(f.alphaUs), fmt(f.gbps, 4), pct(f.rmsError), pct(f.maxError), pct(f.maxErrorAbove1MiB), fittedSizes]],
       ),
     );
     if (r.query) {
@@ -475,7 +463,7 @@ export class ImportPanel {
       this.el.querySelector<HTMLElement>('#import-title')?.focus();
     });
     box.querySelector('h3')!.after(h('div', { class: 'actions' }, remove));
-    this.entries.push({ id, key, series, el: box });
+    this.entries.push({ id, key, series });
     this.list.prepend(box);
     this.update();
   }
@@ -503,14 +491,13 @@ export class ImportPanel {
       this.alert('The projection is not ready yet: try again in a moment.');
       return;
     }
-    const url = await shareLink(this.hooks.config(), this.attach(p));
-    try {
-      await navigator.clipboard.writeText(url);
-      this.shareStatus.textContent = 'Link with the projection and these measurements copied.';
-    } catch {
-      this.shareStatus.textContent = `Copy this link: ${url}`;
-    }
-    this.el.dataset.link = url;
+    await copyShareLink(
+      this.hooks.config(),
+      this.attach(p),
+      this.el,
+      this.shareStatus,
+      'Link with the projection and these measurements copied.',
+    );
   }
 }
 

@@ -13,7 +13,7 @@ const fromRecords = <T extends { label: string }>(table: Record<string, T>): Rec
   Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.label]));
 
 /** Human labels per parameter and value. */
-export const kOptionLabels: Partial<Record<keyof Config, Record<string, string>>> = {
+const kOptionLabels: Partial<Record<keyof Config, Record<string, string>>> = {
   mode: { compare: 'Compare both', wafer: 'Wafer only', cluster: 'Cluster only' },
   workload: fromRecords(kWorkloadSpecs),
   model: { ...fromRecords(kModels), custom: 'Custom (hidden, layers, and optionally heads, KV heads, FFN, vocabulary)' },

@@ -2,9 +2,8 @@
 
 import type { Config } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
-import { clear, fmt, h, pct } from './dom.ts';
-import { fmtTime } from './answer.ts';
-import { shareLink } from './share.ts';
+import { clear, fmt, fmtTime, h, pct, scrollTable } from './dom.ts';
+import { copyShareLink } from './share.ts';
 
 /** Rows of the results as CSV (one row per run, then one per collective size). */
 export function toCsv(r: Result): string {
@@ -150,19 +149,18 @@ export class ResultsView {
 
   private async copy(withResult: boolean): Promise<void> {
     const r = withResult ? this.current() : null;
-    const url = await shareLink(this.config(), r ? this.forLink(r) : null);
-    try {
-      await navigator.clipboard.writeText(url);
-      this.status.textContent = withResult ? 'Link with the result copied.' : 'Link copied.';
-    } catch {
-      this.status.textContent = `Copy this link: ${url}`;
-    }
-    this.el.dataset.link = url;
+    await copyShareLink(
+      this.config(),
+      r ? this.forLink(r) : null,
+      this.el,
+      this.status,
+      withResult ? 'Link with the result copied.' : 'Link copied.',
+    );
   }
 
   clear(): void {
     clear(this.body);
-    for (const b of this.buttons) b.disabled = this.current() === null;
+    this.refresh();
   }
 
   /** Enables the exports once there is something to export. */
@@ -172,87 +170,68 @@ export class ResultsView {
 
   show(r: Result, caption = 'This run'): void {
     this.refresh();
-    const scroll = (t: HTMLElement) =>
-      h(
-        'div',
-        { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t.querySelector('caption')?.textContent ?? 'table' },
-        t,
-      );
-    const table = h(
-      'table',
-      { class: 'runs' },
-      h('caption', { text: `${caption}: on the target hardware first; then your GPU as the unit, and the wall time measured here` }),
-    );
-    const head = [
-      'Side',
-      'Units',
-      'Layout',
-      'Target step (band)',
-      'TFLOP/s',
-      'MFU',
-      'Exposed comm',
-      'J per step',
-      'Your GPU as the unit, ms',
-      'Measured here, ms',
-      'Verified',
-    ];
-    table.append(h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t })))));
-    const tb = h('tbody');
-    for (const x of r.runs) {
+    const runs = r.runs.map((x) => {
       const t = x.target;
-      tb.append(
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row', text: x.mode }),
-          h('td', { text: `${x.units}${x.tiles ? ` (${x.tiles})` : ''}` }),
-          h('td', { text: `${x.strategy}${x.units > 1 ? `, ${x.collective}` : ''}, ${x.link}` }),
-          h('td', { text: t ? `${fmtTime(t.stepUs)} (${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})` : '—' }),
-          h('td', { text: t && x.flops ? fmt(t.tflops) : '—' }),
-          h('td', { text: t && x.flops ? pct(t.mfu) : '—' }),
-          h('td', { text: t ? `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)})` : '—' }),
-          h('td', { text: t ? fmt(t.joules) : '—' }),
-          h('td', { text: x.iterations.length ? `${fmt(x.emulatedStepMs.median)} (${pct(x.commFraction)} exposed)` : '—' }),
-          h('td', { text: x.iterations.length ? fmt(x.stepMs.median) : '—' }),
-          h('td', {
-            class: x.verified ? 'ok' : x.iterations.length ? 'bad' : '',
-            text: x.verified ? `yes (max err ${fmt(x.maxAbsErr, 2)})` : x.iterations.length ? 'NO' : 'not run',
-          }),
-        ),
-      );
-    }
-    table.append(tb);
-    this.body.append(scroll(table));
-    if (r.collectives.length) {
-      const ct = h(
-        'table',
-        { class: 'collectives' },
-        h('caption', {
-          text: 'All-reduce, nccl-tests columns: time, algbw and busbw on the target (decimal GB/s); measured here beside them',
+      return h(
+        'tr',
+        {},
+        h('th', { scope: 'row', text: x.mode }),
+        h('td', { text: `${x.units}${x.tiles ? ` (${x.tiles})` : ''}` }),
+        h('td', { text: `${x.strategy}${x.units > 1 ? `, ${x.collective}` : ''}, ${x.link}` }),
+        h('td', { text: t ? `${fmtTime(t.stepUs)} (${fmtTime(t.band.lowUs)} – ${fmtTime(t.band.highUs)})` : '—' }),
+        h('td', { text: t && x.flops ? fmt(t.tflops) : '—' }),
+        h('td', { text: t && x.flops ? pct(t.mfu) : '—' }),
+        h('td', { text: t ? `${fmtTime(t.exposedCommUs)} (${pct(t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0)})` : '—' }),
+        h('td', { text: t ? fmt(t.joules) : '—' }),
+        h('td', { text: x.iterations.length ? `${fmt(x.emulatedStepMs.median)} (${pct(x.commFraction)} exposed)` : '—' }),
+        h('td', { text: x.iterations.length ? fmt(x.stepMs.median) : '—' }),
+        h('td', {
+          class: x.verified ? 'ok' : x.iterations.length ? 'bad' : '',
+          text: x.verified ? `yes (max err ${fmt(x.maxAbsErr, 2)})` : x.iterations.length ? 'NO' : 'not run',
         }),
       );
-      const cols = [
-        'mode',
-        'algorithm',
-        'devices',
-        'size (B)',
-        'count',
-        'time (µs)',
-        'band (µs)',
-        'algbw (GB/s)',
-        'busbw (GB/s)',
-        'protocol',
-        '#wrong',
-        'measured here (µs)',
-      ];
-      ct.append(h('thead', {}, h('tr', {}, ...cols.map((t) => h('th', { scope: 'col', text: t })))));
-      const body = h('tbody');
-      for (const c of r.collectives) {
-        body.append(
-          h(
-            'tr',
-            {},
-            ...[
+    });
+    this.body.append(
+      scrollTable(
+        `${caption}: on the target hardware first; then your GPU as the unit, and the wall time measured here`,
+        'runs',
+        [
+          'Side',
+          'Units',
+          'Layout',
+          'Target step (band)',
+          'TFLOP/s',
+          'MFU',
+          'Exposed comm',
+          'J per step',
+          'Your GPU as the unit, ms',
+          'Measured here, ms',
+          'Verified',
+        ],
+        runs,
+      ),
+    );
+    if (r.collectives.length)
+      this.body.append(
+        scrollTable(
+          'All-reduce, nccl-tests columns: time, algbw and busbw on the target (decimal GB/s); measured here beside them',
+          'collectives',
+          [
+            'mode',
+            'algorithm',
+            'devices',
+            'size (B)',
+            'count',
+            'time (µs)',
+            'band (µs)',
+            'algbw (GB/s)',
+            'busbw (GB/s)',
+            'protocol',
+            '#wrong',
+            'measured here (µs)',
+          ],
+          r.collectives.map((c) =>
+            [
               c.mode,
               c.algorithm,
               c.devices,
@@ -265,32 +244,19 @@ export class ResultsView {
               c.protocol ?? '—',
               Number.isFinite(c.wrong) ? c.wrong : '—',
               fmt(c.measuredTimeUs, 4),
-            ].map((v) => h('td', { text: String(v) })),
+            ].map(String),
           ),
-        );
-      }
-      ct.append(body);
-      this.body.append(scroll(ct));
-    }
-    if (r.kernels?.length) {
-      const kt = h('table', { class: 'kernels' }, h('caption', { text: 'Matmul variants on this adapter' }));
-      kt.append(
-        h('thead', {}, h('tr', {}, ...['variant', 'shape', 'GFLOP/s median', 'p10', 'p90'].map((t) => h('th', { scope: 'col', text: t })))),
+        ),
       );
-      const body = h('tbody');
-      for (const k of r.kernels)
-        body.append(
-          h(
-            'tr',
-            {},
-            ...[k.key, `${k.m}x${k.n}x${k.k}`, fmt(k.gflops.median), fmt(k.gflops.p10), fmt(k.gflops.p90)].map((v) =>
-              h('td', { text: String(v) }),
-            ),
-          ),
-        );
-      kt.append(body);
-      this.body.append(scroll(kt));
-    }
+    if (r.kernels?.length)
+      this.body.append(
+        scrollTable(
+          'Matmul variants on this adapter',
+          'kernels',
+          ['variant', 'shape', 'GFLOP/s median', 'p10', 'p90'],
+          r.kernels.map((k) => [k.key, `${k.m}x${k.n}x${k.k}`, fmt(k.gflops.median), fmt(k.gflops.p10), fmt(k.gflops.p90)]),
+        ),
+      );
     const notes = [
       ...r.runs.map(
         (x) =>

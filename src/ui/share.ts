@@ -75,6 +75,21 @@ export async function decodeShared(fragment: string): Promise<Result> {
   }
 }
 
+/**
+ * Copies the page's link (with a result, when given) and says so in `status`, or shows it to copy by hand where the
+ * clipboard is refused; `el` keeps it in data-link.
+ */
+export async function copyShareLink(c: Config, r: Result | null, el: HTMLElement, status: HTMLElement, copied: string): Promise<void> {
+  const url = await shareLink(c, r);
+  try {
+    await navigator.clipboard.writeText(url);
+    status.textContent = copied;
+  } catch {
+    status.textContent = `Copy this link: ${url}`;
+  }
+  el.dataset.link = url;
+}
+
 /** The page's link for a configuration (embed-only parameters dropped); with a result, the fragment carries it. */
 export async function shareLink(c: Config, r: Result | null): Promise<string> {
   const url = new URL(location.href);

@@ -14,7 +14,7 @@ import { kCharts } from '../../src/ui/charts/index.ts';
 const projection = (q: string): Result => ({ ...predict(parseQuery(q).config), startedAt: '2026-01-01T00:00:00.000Z' });
 
 function input(more: Partial<ChartInput> = {}): ChartInput {
-  return { projection: null, result: null, shared: null, live: [], imported: [], timeline: 'target', compact: false, ...more };
+  return { projection: null, result: null, shared: null, live: [], imported: [], timeline: 'target', ...more };
 }
 
 /** Seeded per-iteration points, as a run reports them. */

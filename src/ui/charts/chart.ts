@@ -20,7 +20,6 @@ export interface ChartInput {
   imported: { label: string; points: { bytes: number; busbw: number; timeUs: number }[] }[];
   /** Which timeline the timeline chart shows. */
   timeline: 'target' | 'emulated' | 'measured';
-  compact: boolean;
 }
 
 export interface ChartSpec {
@@ -179,7 +178,7 @@ export function logTicks(lo: number, hi: number, base = 10, max = 7): number[] {
 }
 
 /** Human numbers on axes: 1e-3 → 0.001, 1e6 → 1M. */
-export const shortNumber = (v: number): string => d3.format('~s')(v).replace('µ', 'µ');
+export const shortNumber = (v: number): string => d3.format('~s')(v);
 
 /** Per side, its band (drawn first, faint) and its line, joined by side so they update in place. */
 export function sideSeries(

@@ -2,8 +2,7 @@
 // throughput with your GPU as the unit beside it in the table.
 
 import * as d3 from 'd3';
-import { fmtTime } from '../answer.ts';
-import { fmt } from '../dom.ts';
+import { fmt, fmtTime } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
 import { axis, legend, logTicks, shortNumber, type ChartSpec } from './chart.ts';
 

@@ -3,8 +3,7 @@
 
 import * as d3 from 'd3';
 import type { SizePoint } from '../../engine/result.ts';
-import { fmtTime } from '../answer.ts';
-import { fmt, pct } from '../dom.ts';
+import { fmt, fmtTime, pct } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
 import { axis, legend, logTicks, shortNumber, sideSeries, type ChartSpec } from './chart.ts';
 

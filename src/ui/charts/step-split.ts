@@ -3,7 +3,7 @@
 
 import * as d3 from 'd3';
 import type { RunRecord } from '../../engine/result.ts';
-import { fmtTime } from '../answer.ts';
+import { fmtTime } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
 import { axis, legend, type ChartSpec } from './chart.ts';
 
