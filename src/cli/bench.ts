@@ -4,12 +4,10 @@
 // Exit status: 0 success, 1 verification or run failed, 2 bad arguments or no WebGPU adapter.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
-import { parseQuery } from '../config/params.ts';
 import type { Result } from '../engine/result.ts';
-import { toTrace } from '../engine/trace.ts';
 import { chromiumPath, kQuietArgs, kWebGpuArgs } from './chromium.ts';
+import { fail, queryOrExit, readCli, writeTrace } from './common.ts';
 import { startServer } from './serve.ts';
 import { formatResult } from './tables.ts';
 
@@ -25,35 +23,20 @@ const kUsage = `usage: npm run bench -- [QUERY] [--json FILE] [--trace FILE] [--
 /** Share links longer than this go to a file beside the JSON instead of the terminal. */
 const kMaxPrintedLink = 2000;
 
-function fail(code: number, msg: string): never {
-  process.stderr.write(`wafer-bench: ${msg}\n`);
-  process.exit(code);
-}
-
 function readArgs() {
-  let a;
-  try {
-    a = parseArgs({
-      options: {
-        json: { type: 'string', default: 'bench-result.json' },
-        trace: { type: 'string' },
-        browser: { type: 'string', default: chromiumPath() },
-        timeout: { type: 'string', default: '1800' },
-        kernels: { type: 'boolean', default: false },
-        base: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        // Test-only: corrupts matmul outputs so that the verification path (exit 1) can be checked end to end.
-        'test-corrupt': { type: 'boolean', default: false },
-      },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    fail(2, `${(e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1')}\n${kUsage}`);
-  }
-  if (a.values.help) {
-    process.stdout.write(kUsage + '\n');
-    process.exit(0);
-  }
+  const a = readCli(
+    {
+      json: { type: 'string', default: 'bench-result.json' },
+      trace: { type: 'string' },
+      browser: { type: 'string', default: chromiumPath() },
+      timeout: { type: 'string', default: '1800' },
+      kernels: { type: 'boolean', default: false },
+      base: { type: 'string' },
+      // Test-only: corrupts matmul outputs so that the verification path (exit 1) can be checked end to end.
+      'test-corrupt': { type: 'boolean', default: false },
+    },
+    kUsage,
+  );
   if (a.positionals.length > 1) fail(2, `only one QUERY may be given; got a second: ${a.positionals[1]}\n${kUsage}`);
   const timeoutS = Number(a.values.timeout);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) fail(2, `--timeout must be a positive number of seconds\n${kUsage}`);
@@ -68,7 +51,7 @@ function readArgs() {
     }
   }
   return {
-    query: (a.positionals[0] ?? '').replace(/^\?/, ''),
+    query: a.positionals[0],
     json: a.values.json,
     trace: a.values.trace,
     browser: a.values.browser,
@@ -81,9 +64,7 @@ function readArgs() {
 }
 
 const args = readArgs();
-const parsed = parseQuery(args.query);
-for (const n of parsed.notes) process.stderr.write(`note: ${n}\n`);
-if (parsed.errors.length) fail(2, `bad query:\n${parsed.errors.map((e) => `  ${e.message}`).join('\n')}`);
+const { query, config } = queryOrExit(args.query);
 
 const served = await startServer({ root: 'dist', port: 0 });
 const browser = await chromium
@@ -139,7 +120,7 @@ try {
         return { result: null, error: (e as Error).message, config: (e as { config?: boolean }).config === true };
       }
     },
-    { query: args.query, kernels: args.kernels, corrupt: args.corrupt, timeoutMs: args.timeoutS * 1000 },
+    { query, kernels: args.kernels, corrupt: args.corrupt, timeoutMs: args.timeoutS * 1000 },
   );
   if (!outcome.result) throw Object.assign(new Error(outcome.error ?? 'the run failed'), { exitCode: outcome.config ? 2 : 1 });
   const result = outcome.result as Result;
@@ -162,12 +143,9 @@ try {
   }
   await writeFile(args.json, JSON.stringify(result, null, 2));
   process.stderr.write(`result JSON written to ${args.json}\n`);
-  if (args.trace) {
-    await writeFile(args.trace, JSON.stringify(toTrace(result)));
-    process.stderr.write(`trace written to ${args.trace} (Chrome Trace Event JSON: open it in https://ui.perfetto.dev)\n`);
-  }
+  if (args.trace) await writeTrace(args.trace, result);
   const bad = result.runs.filter((r) => !r.verified);
-  if (parsed.config.verify && bad.length) {
+  if (config.verify && bad.length) {
     process.stderr.write(`verification FAILED: ${bad.map((r) => `${r.mode}: ${r.error ?? 'wrong results'}`).join('; ')}\n`);
     code = 1;
   }

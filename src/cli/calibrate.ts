@@ -3,9 +3,9 @@
 // time per size. Exit status: 0 success; 2 bad arguments, a file or line that cannot be read, or nothing to fit.
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { runCalibrate, type CalibrateFile } from '../calibrate/index.ts';
 import { kMaxInputChars } from '../calibrate/parse.ts';
+import { fail, readCli } from './common.ts';
 
 const kUsage = `usage: npm run calibrate -- FILE... [--json FILE] [--inplace] [--joint]
   FILE       stdout of all_reduce_perf, all_gather_perf, reduce_scatter_perf or broadcast_perf (nccl-tests, rccl-tests)
@@ -13,28 +13,7 @@ const kUsage = `usage: npm run calibrate -- FILE... [--json FILE] [--inplace] [-
   --inplace  fit the in-place times (default: out-of-place)
   --joint    fit one link to all series together (base and alpha separate when collectives or rank counts differ)`;
 
-function fail(code: number, msg: string): never {
-  process.stderr.write(`wafer-bench: ${msg}\n`);
-  process.exit(code);
-}
-
-const kOptions = {
-  json: { type: 'string' },
-  inplace: { type: 'boolean' },
-  joint: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-let args: ReturnType<typeof parseArgs<{ options: typeof kOptions; allowPositionals: true }>>;
-try {
-  args = parseArgs({ options: kOptions, allowPositionals: true });
-} catch (e) {
-  fail(2, `${(e as Error).message}\n${kUsage}`);
-}
-if (args.values.help) {
-  process.stdout.write(kUsage + '\n');
-  process.exit(0);
-}
+const args = readCli({ json: { type: 'string' }, inplace: { type: 'boolean' }, joint: { type: 'boolean' } }, kUsage);
 if (!args.positionals.length) fail(2, `no FILE given\n${kUsage}`);
 
 const files: CalibrateFile[] = [];

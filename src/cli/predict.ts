@@ -4,10 +4,9 @@
 // Exit status: 0 success, 2 bad arguments or a configuration that cannot be laid out.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { parseQuery } from '../config/params.ts';
-import { toTrace } from '../engine/trace.ts';
+import { ConfigError } from '../config/errors.ts';
 import { predict } from '../model/predict.ts';
+import { fail, queryOrExit, readCli, writeTrace } from './common.ts';
 import { formatResult } from './tables.ts';
 
 const kUsage = `usage: npm run predict -- [QUERY] [--json FILE] [--trace FILE]
@@ -15,38 +14,16 @@ const kUsage = `usage: npm run predict -- [QUERY] [--json FILE] [--trace FILE]
   --json  where to write the result JSON (default: none)
   --trace where to write the timelines as Chrome Trace Event JSON, for https://ui.perfetto.dev (default: none)`;
 
-function fail(code: number, msg: string): never {
-  process.stderr.write(`wafer-bench: ${msg}\n`);
-  process.exit(code);
-}
-
-const kOptions = {
-  json: { type: 'string' },
-  trace: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-let args: ReturnType<typeof parseArgs<{ options: typeof kOptions; allowPositionals: true }>>;
-try {
-  args = parseArgs({ options: kOptions, allowPositionals: true });
-} catch (e) {
-  fail(2, `${(e as Error).message}\n${kUsage}`);
-}
-if (args.values.help) {
-  process.stdout.write(kUsage + '\n');
-  process.exit(0);
-}
+const args = readCli({ json: { type: 'string' }, trace: { type: 'string' } }, kUsage);
 if (args.positionals.length > 1) fail(2, `only one QUERY may be given; got ${args.positionals.length}\n${kUsage}`);
-const parsed = parseQuery((args.positionals[0] ?? '').replace(/^\?/, ''));
-for (const n of parsed.notes) process.stderr.write(`note: ${n}\n`);
-if (parsed.errors.length) fail(2, `bad query:\n${parsed.errors.map((e) => `  ${e.message}`).join('\n')}`);
+const { config } = queryOrExit(args.positionals[0]);
 
 const t0 = performance.now();
 let result;
 try {
-  result = predict(parsed.config, `node ${process.version}`);
+  result = predict(config, `node ${process.version}`);
 } catch (e) {
-  fail((e as { config?: boolean }).config ? 2 : 1, (e as Error).message);
+  fail(e instanceof ConfigError ? 2 : 1, (e as Error).message);
 }
 const ms = performance.now() - t0;
 process.stdout.write(formatResult(result));
@@ -55,7 +32,4 @@ if (args.values.json) {
   await writeFile(args.values.json, JSON.stringify(result, null, 2));
   process.stderr.write(`result JSON written to ${args.values.json}\n`);
 }
-if (args.values.trace) {
-  await writeFile(args.values.trace, JSON.stringify(toTrace(result)));
-  process.stderr.write(`trace written to ${args.values.trace} (Chrome Trace Event JSON: open it in https://ui.perfetto.dev)\n`);
-}
+if (args.values.trace) await writeTrace(args.values.trace, result);

@@ -71,12 +71,22 @@ function targetTable(r: Result): string {
   return out;
 }
 
+/**
+ * A decode or prefill run's band per token, ms: the step's band over the tokens one sequence gets from the step (one
+ * in decode, its prompt in prefill), as msPerToken is.
+ */
+function tokenBand(run: RunRecord): { lowMs: number; highMs: number } {
+  const { stepUs, band } = run.target!;
+  const ms = run.llm!.msPerToken;
+  const per = ms > 0 ? stepUs / (ms * 1e3) : 1;
+  return { lowMs: band.lowUs / 1e3 / per, highMs: band.highUs / 1e3 / per };
+}
+
 function llmTables(r: Result): string {
   const runs = r.runs.filter((x) => x.llm && x.target);
   if (!runs.length) return '';
   const cfg = r.config as Record<string, unknown>;
   const decode = cfg.workload === 'decode';
-  const per = decode ? 1 : Number(cfg.prompt) || 1;
   let out = `\n# ${cfg.workload} of ${cfg.model}, batch ${cfg.batch}, ${decode ? `context ${cfg.context}` : `prompt ${cfg.prompt}`}: per ${decode ? 'output token' : 'prompt token'} on the target; band from the figures' ends\n`;
   out += table(
     [
@@ -96,13 +106,13 @@ function llmTables(r: Result): string {
     ],
     runs.map((x) => {
       const l = x.llm!;
-      const b = x.target!.band;
+      const b = tokenBand(x);
       return [
         x.mode,
         layoutOf(x),
         String(x.units),
         f(l.msPerToken),
-        `${f(b.lowUs / 1e3 / per)}–${f(b.highUs / 1e3 / per)}`,
+        `${f(b.lowMs)}–${f(b.highMs)}`,
         f(l.tokensPerSecondPerUser),
         f(l.tokensPerSecond),
         f(l.ttftMs),
