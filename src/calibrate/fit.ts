@@ -2,12 +2,22 @@
 // squares on the relative error, which is linear in (base, alpha, 1/B), so no nonlinear solver; latencies kept
 // non-negative by refitting without a term that goes negative. Units: t in µs, S in bytes, B in GB/s per direction.
 
+import { kBusFactor, type CollectiveKind } from '../collectives/index.ts';
+
 /** 1 MiB: the size from which a fit is judged (NCCL's bandwidth regime starts around here). */
 export const kMiB = 2 ** 20;
 /** A fit over all sizes is kept when it is this close (relative) to every measured time at ≥ 1 MiB. */
-export const kTolerance = 0.2;
+const kTolerance = 0.2;
 
 export type FitCollective = 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'broadcast';
+
+/** The model's collective for each nccl-tests one. */
+export const kKind: Readonly<Record<FitCollective, CollectiveKind>> = Object.freeze({
+  all_reduce: 'allreduce',
+  all_gather: 'allgather',
+  reduce_scatter: 'reducescatter',
+  broadcast: 'broadcast',
+});
 
 /**
  * The ring's steps (each pays alpha once) and the bytes each rank sends per byte of S (nccl-tests' bus factor, so
@@ -15,15 +25,7 @@ export type FitCollective = 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'br
  * gathered output for all-gather, the scattered input for reduce-scatter, the message for broadcast (a chain).
  */
 export function shapeOf(c: FitCollective, p: number): { steps: number; factor: number } {
-  switch (c) {
-    case 'all_reduce':
-      return { steps: 2 * (p - 1), factor: (2 * (p - 1)) / p };
-    case 'all_gather':
-    case 'reduce_scatter':
-      return { steps: p - 1, factor: (p - 1) / p };
-    case 'broadcast':
-      return { steps: p - 1, factor: 1 };
-  }
+  return { steps: c === 'all_reduce' ? 2 * (p - 1) : p - 1, factor: kBusFactor[kKind[c]](p) };
 }
 
 /** The custom link: base µs once per collective (launch included), alpha µs per step, gbps GB/s per GPU per direction. */
@@ -59,8 +61,6 @@ export interface LinkFit extends Link {
   separable: boolean;
   /** Latency terms left out because with them the best fit had them negative. */
   dropped: ('base' | 'alpha')[];
-  /** Points fitted (size > 0). */
-  points: number;
 }
 
 /** Data no link can be fitted to; the message says why. */
@@ -159,12 +159,11 @@ export function fitLink(groups: Group[]): LinkFit {
     gbps: 1 / (get('slope') * 1e3),
     separable,
     dropped: fullFeasible ? [] : latency.filter((t) => !best.terms.includes(t)),
-    points: rows.length,
   };
 }
 
 /** Relative errors (model − measured)/measured of a link on the groups' points with size > 0. */
-export function errorsOf(l: Link, groups: Group[]): { bytes: number; error: number }[] {
+function errorsOf(l: Link, groups: Group[]): { bytes: number; error: number }[] {
   return groups.flatMap((g) =>
     g.points
       .filter((p) => p.bytes > 0 && p.us > 0)
@@ -209,7 +208,7 @@ export interface Calibration {
   /** Smallest size the link was fitted to: 0 for all sizes, kMiB when the sizes below were set aside. */
   fromBytes: number;
   /** The fit over all sizes when it was set aside: its worst error at ≥ 1 MiB and where. */
-  oneLine: { link: LinkFit; maxErrorAbove1MiB: number; worstBytes: number } | null;
+  oneLine: { maxErrorAbove1MiB: number; worstBytes: number } | null;
   /** The sizes below 1 MiB fitted on their own (when set aside): the latency and bandwidth they follow. */
   small: LinkFit | null;
 }
@@ -228,12 +227,12 @@ export function calibrateLink(groups: Group[]): Calibration {
   const all = fitLink(groups);
   const q = qualityOf(errorsOf(all, groups));
   const large = only(groups, (p) => p.bytes >= kMiB);
-  const smallGroups = only(groups, (p) => p.bytes < kMiB);
   if (q.maxErrorAbove1MiB === null || q.maxErrorAbove1MiB <= kTolerance || distinct(large) < 2)
     return { link: all, fromBytes: 0, oneLine: null, small: null };
   const big = fitLink(large);
   const qb = qualityOf(errorsOf(big, large));
   if (qb.maxErrorAbove1MiB! >= q.maxErrorAbove1MiB) return { link: all, fromBytes: 0, oneLine: null, small: null };
+  const smallGroups = only(groups, (p) => p.bytes < kMiB);
   let small: LinkFit | null = null;
   if (distinct(smallGroups) >= 2) {
     try {
@@ -245,7 +244,7 @@ export function calibrateLink(groups: Group[]): Calibration {
   return {
     link: big,
     fromBytes: kMiB,
-    oneLine: { link: all, maxErrorAbove1MiB: q.maxErrorAbove1MiB, worstBytes: q.worstBytesAbove1MiB! },
+    oneLine: { maxErrorAbove1MiB: q.maxErrorAbove1MiB, worstBytes: q.worstBytesAbove1MiB! },
     small,
   };
 }

@@ -2,7 +2,7 @@
 // the model, and measured against modelled time per size out — as text, JSON and an exit code. Pure: the CLI
 // reads the files and writes the outputs, and the page can call it on pasted text.
 
-import { calibrateLink, FitError, kMiB, qualityOf, formulaUs, type Calibration, type FitCollective, type Group } from './fit.ts';
+import { calibrateLink, FitError, kMiB, qualityOf, formulaUs, shapeOf, type Calibration, type FitCollective, type Group } from './fit.ts';
 import { signed, us } from './format.ts';
 import { ParseError, parseLog, type Series } from './parse.ts';
 import { modelTimes, queryFor, tflopsFor } from './query.ts';
@@ -183,7 +183,7 @@ function report(s: Series, g: Group, c: Calibration, timing: SeriesReport['fit']
     fitted: p.bytes >= c.fromBytes,
   }));
   const quality = qualityOf(points.filter((p) => p.fitted));
-  const steps = g.collective === 'all_reduce' ? 2 * (g.ranks - 1) : g.ranks - 1;
+  const steps = shapeOf(g.collective, g.ranks).steps;
   if (together > 1)
     notes.push(
       `one link fitted to ${together} series together; ${c.link.separable ? 'their step counts differ, so base and alpha are told apart' : 'they share one step count, so base holds base + steps × alpha and alpha is 0'}`,
@@ -240,7 +240,7 @@ const gb = (x: number): string => (x >= 100 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
 /** Bytes in binary units, as nccl-tests sizes are powers of two: 8 B, 1 KiB, 8 GiB. */
-export function size(b: number): string {
+function size(b: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = b;

@@ -2,16 +2,12 @@
 // model's own times for it: the query is parsed back and priced by collectiveRows, so what is printed beside the
 // measurements is what the page and `npm run predict` compute from that query.
 
-import { kMaxGpusPerNode, parseQuery, type Config } from '../config/params.ts';
-import type { CollectiveKind } from '../collectives/index.ts';
+import { kMaxGpusPerNode, kMaxSweepBytes, parseQuery, type Config } from '../config/params.ts';
 import type { CollectiveOp } from '../engine/program.ts';
 import { kGpuPresets, type GpuName } from '../model/hardware/gpus.ts';
 import { collectiveRows, sideLayout } from '../model/predict.ts';
 import { targetsFor } from '../model/project.ts';
-import type { FitCollective, Link } from './fit.ts';
-
-/** The sweep's largest size the query may ask for (params.ts maxBytes), bytes. */
-const kMaxSweepBytes = 2 ** 34;
+import { kKind, type FitCollective, type Link } from './fit.ts';
 
 /** The GPU preset a device name printed by nccl-tests stands for, if any (SXM parts: PCIe and NVL differ in peak). */
 export function presetOf(name: string): GpuName | null {
@@ -68,8 +64,9 @@ export function queryFor(link: Link, ranks: number, nodes: number, sizes: number
     };
   const pos = sizes.filter((b) => b > 0);
   const factor = sweepFactor(pos);
+  const largest = Math.max(...pos);
   const minBytes = Math.max(4, Math.min(...pos));
-  const maxBytes = Math.min(kMaxSweepBytes, Math.max(...pos));
+  const maxBytes = Math.min(kMaxSweepBytes, largest);
   const q = new URLSearchParams({
     link: 'custom',
     base: fmt(link.baseUs),
@@ -97,17 +94,9 @@ export function queryFor(link: Link, ranks: number, nodes: number, sizes: number
       `gpusPerNode=${ranks}: the fitted link stands for all ${ranks} GPUs on ${nodes} nodes (NVLink and network together), so the model prices every hop on it; with the real ${Math.ceil(ranks / nodes)} per node it would price the hops between nodes on scaleout=${parsed.config.scaleout} instead`,
     );
   if (factor === null) notes.push('the sizes are not a geometric sweep: sizes off the query’s sweep are priced by the same model directly');
-  if (Math.max(...pos) > kMaxSweepBytes)
-    notes.push(`sizes above ${kMaxSweepBytes} bytes are past the sweep a query may ask for; priced directly`);
+  if (largest > kMaxSweepBytes) notes.push(`sizes above ${kMaxSweepBytes} bytes are past the sweep a query may ask for; priced directly`);
   return { query, config: parsed.config, notes };
 }
-
-const kKind: Readonly<Record<FitCollective, CollectiveKind>> = Object.freeze({
-  all_reduce: 'allreduce',
-  all_gather: 'allgather',
-  reduce_scatter: 'reducescatter',
-  broadcast: 'broadcast',
-});
 
 /**
  * The model's time (µs, the middle scenario) for each size on the configuration: all-reduce sizes on the query's

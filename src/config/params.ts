@@ -125,6 +125,10 @@ export const kMaxUnits = 4096;
 export const kMaxLocalUnits = 16;
 /** GPUs one node may hold (a node is the group joined by `link`; `scaleout` joins nodes). */
 export const kMaxGpusPerNode = 64;
+/** The most wafer systems a layout may use. */
+export const kMaxWafers = 64;
+/** The largest collective size a sweep may ask for (minBytes, maxBytes), bytes. */
+export const kMaxSweepBytes = 2 ** 34;
 
 export function defaultConfig(): Config {
   return {
@@ -273,7 +277,7 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   prompt: intSpec(1, 1 << 20) as Spec<'prompt'>,
   tp: intSpec(1, kMaxUnits) as Spec<'tp'>,
   pp: intSpec(1, kMaxUnits) as Spec<'pp'>,
-  wafers: intSpec(1, 64) as Spec<'wafers'>,
+  wafers: intSpec(1, kMaxWafers) as Spec<'wafers'>,
   collective: enumSpec(kCollectives) as Spec<'collective'>,
   transport: enumSpec(kTransports) as Spec<'transport'>,
   link: enumSpec(kLinks) as Spec<'link'>,
@@ -282,8 +286,8 @@ const kSpecs: { [K in Key]: Spec<K> } = {
   base: optNumberSpec(0, 1e6, 'µs') as Spec<'base'>,
   gbps: optNumberSpec(1e-3, 1e7, 'GB/s per direction') as Spec<'gbps'>,
   tflops: optNumberSpec(1e-6, 1e7, 'TFLOP/s') as Spec<'tflops'>,
-  minBytes: intSpec(4, 2 ** 34) as Spec<'minBytes'>,
-  maxBytes: intSpec(4, 2 ** 34) as Spec<'maxBytes'>,
+  minBytes: intSpec(4, kMaxSweepBytes) as Spec<'minBytes'>,
+  maxBytes: intSpec(4, kMaxSweepBytes) as Spec<'maxBytes'>,
   factor: intSpec(2, 1024) as Spec<'factor'>,
   sweep: enumSpec(kSweeps) as Spec<'sweep'>,
   iters: intSpec(1, 10_000) as Spec<'iters'>,

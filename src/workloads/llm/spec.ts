@@ -2,7 +2,7 @@
 // needs (the cluster's tensor × pipeline split, the fewest wafers that hold it), with a scaled-down instance of the
 // same structure for the local, verified run.
 
-import type { Config } from '../../config/params.ts';
+import { kMaxWafers, type Config } from '../../config/params.ts';
 import { kElemBytes } from '../../model/hardware/gpus.ts';
 import { fabricFor, memoryBytes } from '../../model/project.ts';
 import { layoutOf, type Layout } from '../plan.ts';
@@ -11,8 +11,7 @@ import { llmReference } from './reference.ts';
 import { clusterLlmPlan, modelBytes, waferLlmPlan } from './plan.ts';
 import { scaledConfig, shapeOf, splitOf, splitProblem, waferMesh } from './shape.ts';
 
-/** The most wafer systems a layout may use. */
-export const kMaxWafers = 64;
+export { kMaxWafers };
 
 /** Bytes one tile of `mesh` holds, for the configured fabric. */
 function tileBytes(c: Config, mesh: { rows: number; cols: number }): number {
