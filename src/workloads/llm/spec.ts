@@ -11,8 +11,6 @@ import { llmReference } from './reference.ts';
 import { clusterLlmPlan, modelBytes, waferLlmPlan } from './plan.ts';
 import { scaledConfig, shapeOf, splitOf, splitProblem, waferMesh } from './shape.ts';
 
-export { kMaxWafers };
-
 /** Bytes one tile of `mesh` holds, for the configured fabric. */
 function tileBytes(c: Config, mesh: { rows: number; cols: number }): number {
   const f = fabricFor(c);
