@@ -6,6 +6,7 @@ import { LlmKernels } from '../src/gpu/llm-kernels.ts';
 import { PassTimer, now } from '../src/gpu/timing.ts';
 import type { BytesPath, ExecOp, KernelRow } from '../src/engine/exec.ts';
 import type { MatmulOp } from '../src/engine/program.ts';
+import { copyBlocks } from '../src/ops/index.ts';
 import { randomMatrix } from '../src/config/rng.ts';
 import type { Backend, TimedOp } from './backend.ts';
 
@@ -168,7 +169,7 @@ export class GpuBackend implements Backend {
     if (op.kind === 'fabric') {
       for (const d of op.dsts) enc.copyBufferToBuffer(this.buffer(op.src), op.off * 4, this.buffer(d.buf), d.off * 4, op.count * 4);
     } else if (op.kind === 'copy') {
-      const { n, srcStride, dstStride } = op.blocks ?? { n: 1, srcStride: 0, dstStride: 0 };
+      const { n, srcStride, dstStride } = copyBlocks(op);
       for (let i = 0; i < n; i++)
         enc.copyBufferToBuffer(
           this.buffer(op.src),

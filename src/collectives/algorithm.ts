@@ -6,6 +6,7 @@ import type { Builder, CollectiveArgs, Part } from './builder.ts';
 /** One step of a reduce-scatter, taken `repeat` times: messages between group positions, all sent at once. */
 export interface Step {
   repeat: number;
+  /** `elems`: the elements of that message; an upper bound where the algorithm says so (ring's largest part). */
   msgs: { from: number; to: number; elems: number }[];
 }
 

@@ -10,8 +10,9 @@ function reduceScatter(b: Builder, a: CollectiveArgs): void {
   for (let r = 0; r < p; r++) {
     for (let q = 1; q < p; q++) {
       const to = (r + q) % p;
-      // Rank `to` keeps the part from rank r in slot (r − to − 1) mod p, so every sender has its own slot.
-      const s = (((r - to - 1) % p) + p) % p;
+      // Rank `to` keeps the part from rank r in slot (r − to − 1) mod p = p − 1 − q (the sender q positions behind
+      // it), so every sender has its own slot.
+      const s = p - 1 - q;
       b.message(
         a.group[r]!,
         [a.group[to]!],
@@ -55,6 +56,7 @@ export const direct: Algorithm = {
   name: 'direct',
   label: 'direct (one-shot)',
   problem: () => null,
+  // p − 1 receive slots of the largest part, one per sender (at least one).
   scratch: (parts) => Math.max(1, parts.length - 1) * Math.max(...parts.map((x) => x.count)),
   reduceScatter,
   allGather,

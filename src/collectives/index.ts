@@ -21,8 +21,10 @@ export const kCollectiveKinds = Object.freeze(['allreduce', 'reducescatter', 'al
 export type CollectiveKind = (typeof kCollectiveKinds)[number];
 
 /**
- * nccl-tests' bus-bandwidth factor (busbw = algbw × factor, S the full vector): the bytes each rank must move per
- * byte of S at the bandwidth lower bound, so busbw is comparable across rank counts.
+ * nccl-tests' bus-bandwidth factor, busbw = algbw × factor with algbw = S / time and S the message (the full vector):
+ * the bytes each rank must send over its link per byte of S at the bandwidth lower bound, so that busbw is comparable
+ * across rank counts — 2(p−1)/p for an all-reduce, (p−1)/p for a reduce-scatter or an all-gather, and 1 for a
+ * broadcast, as nccl-tests has it (the root sends S once); 0 on a single rank.
  */
 export const kBusFactor: Readonly<Record<CollectiveKind, (p: number) => number>> = Object.freeze({
   allreduce: (p: number) => (p > 1 ? (2 * (p - 1)) / p : 0),

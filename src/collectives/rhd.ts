@@ -85,6 +85,8 @@ export const rhd: Algorithm = {
     isPowerOfTwo(p)
       ? null
       : `collective=rhd (recursive halving-doubling) needs a power-of-two number of units; got ${p}. Use ring or direct, or a power of two`,
+  // The largest message received. For p not a power of two rhd cannot run (see problem), but a plan sizes its
+  // buffers before its collectives are checked and refused: the largest part then keeps that sizing finite.
   scratch: (parts) =>
     isPowerOfTwo(parts.length)
       ? Math.max(0, ...rhd.steps(parts.length, parts).flatMap((s) => s.msgs.map((m) => m.elems)))

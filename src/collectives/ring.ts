@@ -58,9 +58,13 @@ export const ring: Algorithm = {
   name: 'ring',
   label: 'ring',
   problem: () => null,
+  // Two receive slots of the largest part, used alternately: step s receives into slot s mod 2, so a message of
+  // step s + 1 never overwrites the part step s has yet to add.
   scratch: (parts) => 2 * Math.max(...parts.map((x) => x.count)),
   reduceScatter,
   allGather,
+  // One step repeated p − 1 times stands for all of them, whose parts rotate from rank to rank: every message is
+  // priced at the largest part, exact for even parts and an upper bound for uneven ones.
   steps(p, parts) {
     const big = Math.max(...parts.map((x) => x.count));
     return [{ repeat: p - 1, msgs: Array.from({ length: p }, (_, r) => ({ from: r, to: (r + 1) % p, elems: big })) }];

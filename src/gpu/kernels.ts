@@ -25,45 +25,47 @@ export interface MatmulArgs {
   accumulate: boolean;
 }
 
-const kElementwiseWg = 256;
+/** Invocations per workgroup of the element-wise kernels (also SwiGLU's, in llm-kernels.ts). */
+export const kElementwiseWg = 256;
 /** Grid-stride loops cap the dispatch; each invocation then covers several elements. */
-const kMaxElementwiseGroups = 4096;
+export const kMaxElementwiseGroups = 4096;
 
-export class Kernels {
+/**
+ * Pipelines and bind groups cached per device: a pipeline under its key, a bind group (with its uniform buffer) under
+ * the pipeline key, the buffers' ids and the parameters, so calls with the same buffers and parameters reuse it.
+ */
+export class KernelCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  /** Uniform buffers with their bind groups, reused by calls with the same buffers and parameters. */
   private readonly bindings = new Map<string, { uniform: GPUBuffer; group: GPUBindGroup }>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
 
-  constructor(
-    readonly device: GPUDevice,
-    readonly subgroups: boolean,
-  ) {}
+  constructor(readonly device: GPUDevice) {}
 
-  private id(b: GPUBuffer): number {
+  /** A number per buffer, stable for the buffer's life. */
+  protected id(b: GPUBuffer): number {
     let v = this.ids.get(b);
     if (v === undefined) this.ids.set(b, (v = this.nextId++));
     return v;
   }
 
-  private pipeline(key: string, code: string, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
+  /** The pipeline cached under `key`; `module` is called only when it is first built. */
+  protected pipeline(
+    key: string,
+    module: () => GPUShaderModule,
+    entryPoint: string,
+    constants: Record<string, number>,
+  ): Promise<GPUComputePipeline> {
     let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ label: key, code });
-      p = this.device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
+      p = this.device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module: module(), entryPoint, constants } });
       this.pipelines.set(key, p);
     }
     return p;
   }
 
-  matmulPipeline(v: MatmulVariant): Promise<GPUComputePipeline> {
-    const code = { naive: naiveWgsl, tiled: tiledWgsl, vec4: vec4Wgsl, subgroup: subgroupWgsl }[v.family];
-    return this.pipeline(`matmul:${v.key}`, code, 'main', v.constants);
-  }
-
   /** `buffers[i]` goes to binding i (null: unused by this entry point); the uniform follows them. */
-  private bind(pipeline: GPUComputePipeline, key: string, buffers: (GPUBuffer | null)[], params: Uint32Array<ArrayBuffer>): GPUBindGroup {
+  protected bind(pipeline: GPUComputePipeline, key: string, buffers: (GPUBuffer | null)[], params: Uint32Array<ArrayBuffer>): GPUBindGroup {
     const k = `${key}|${buffers.map((b) => (b ? this.id(b) : '-')).join(',')}|${params.join(',')}`;
     let hit = this.bindings.get(k);
     if (!hit) {
@@ -80,6 +82,30 @@ export class Kernels {
       this.bindings.set(k, hit);
     }
     return hit.group;
+  }
+
+  dispose(): void {
+    for (const { uniform } of this.bindings.values()) uniform.destroy();
+    this.bindings.clear();
+  }
+}
+
+export class Kernels extends KernelCache {
+  constructor(
+    device: GPUDevice,
+    readonly subgroups: boolean,
+  ) {
+    super(device);
+  }
+
+  /** A pipeline with a shader module of its own, labelled with its key. */
+  private pipelineOf(key: string, code: string, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
+    return this.pipeline(key, () => this.device.createShaderModule({ label: key, code }), entryPoint, constants);
+  }
+
+  matmulPipeline(v: MatmulVariant): Promise<GPUComputePipeline> {
+    const code = { naive: naiveWgsl, tiled: tiledWgsl, vec4: vec4Wgsl, subgroup: subgroupWgsl }[v.family];
+    return this.pipelineOf(`matmul:${v.key}`, code, 'main', v.constants);
   }
 
   /** Encodes C (+)= A·B with variant `v` into `pass` (the pipeline must have been prepared). */
@@ -99,7 +125,7 @@ export class Kernels {
     params: number[],
     total: number,
   ): Promise<void> {
-    const pipeline = await this.pipeline(`elementwise:${entry}/wg${kElementwiseWg}`, elementwiseWgsl, entry, { WG: kElementwiseWg });
+    const pipeline = await this.pipelineOf(`elementwise:${entry}/wg${kElementwiseWg}`, elementwiseWgsl, entry, { WG: kElementwiseWg });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bind(pipeline, entry, buffers, new Uint32Array(params)));
     pass.dispatchWorkgroups(Math.max(1, Math.min(kMaxElementwiseGroups, div(total, kElementwiseWg))));
@@ -131,10 +157,5 @@ export class Kernels {
   /** In-place GeLU (tanh form) on buf[off .. off + count). */
   gelu(pass: GPUComputePassEncoder, buf: GPUBuffer, off: number, count: number): Promise<void> {
     return this.elementwise(pass, 'gelu', [null, buf], [count, off, 0, 0, 0, 0, 0, 0], count);
-  }
-
-  dispose(): void {
-    for (const { uniform } of this.bindings.values()) uniform.destroy();
-    this.bindings.clear();
   }
 }

@@ -3,6 +3,7 @@
 // live in the output's buffer); each call returns its key so the run can report the kernels it used.
 
 import llmWgsl from '../../shaders/llm.wgsl?raw';
+import { KernelCache, kElementwiseWg, kMaxElementwiseGroups } from './kernels.ts';
 import { checkAttention, checkRmsnorm, checkSwiglu, type AttentionOp, type RmsnormOp, type SwigluOp } from '../ops/llm.ts';
 
 /** An op with its buffer names replaced by device buffers. */
@@ -14,71 +15,32 @@ export type AttentionArgs = OnDevice<AttentionOp, 'q' | 'k' | 'v' | 'out'>;
 
 /** Invocations per workgroup: rows of RMSNorm and attention are reduced by one workgroup each. */
 const kNormWg = 128;
-const kGluWg = 256;
 /** Keys scored per online-softmax step: the attention workgroup, one key per invocation (MAX_DPT·WG = 256 covers kMaxHeadDim). */
 export const kAttentionBlockKeys = 64;
 /** Workgroups per dispatch at most (the default maxComputeWorkgroupsPerDimension); the kernels grid-stride beyond. */
 const kMaxGroups = 65535;
-/** Grid-stride loops of element-wise kernels need no more groups than this to fill a device. */
-const kMaxGluGroups = 4096;
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
-export class LlmKernels {
-  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  /** Uniform buffers with their bind groups, reused by calls with the same buffers and parameters. */
-  private readonly bindings = new Map<string, { uniform: GPUBuffer; group: GPUBindGroup }>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
-  private nextId = 1;
+export class LlmKernels extends KernelCache {
   private module: GPUShaderModule | null = null;
   /** Bound to the slot of an input that is read through the output's binding instead (never read). */
   private placeholderBuffer: GPUBuffer | null = null;
-
-  constructor(readonly device: GPUDevice) {}
-
-  private id(b: GPUBuffer): number {
-    let v = this.ids.get(b);
-    if (v === undefined) this.ids.set(b, (v = this.nextId++));
-    return v;
-  }
 
   /** A name per buffer, for the shape and overlap checks the ops share with the CPU semantics. */
   private name(b: GPUBuffer): string {
     return `#${this.id(b)}`;
   }
 
+  /** One module for every entry point and specialization of shaders/llm.wgsl. */
+  private get llmModule(): GPUShaderModule {
+    this.module ??= this.device.createShaderModule({ label: 'llm', code: llmWgsl });
+    return this.module;
+  }
+
   private get placeholder(): GPUBuffer {
     this.placeholderBuffer ??= this.device.createBuffer({ label: 'llm placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
     return this.placeholderBuffer;
-  }
-
-  private pipeline(key: string, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
-    let p = this.pipelines.get(key);
-    if (!p) {
-      this.module ??= this.device.createShaderModule({ label: 'llm', code: llmWgsl });
-      p = this.device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module: this.module, entryPoint, constants } });
-      this.pipelines.set(key, p);
-    }
-    return p;
-  }
-
-  /** `buffers[i]` goes to binding i; the uniform follows them. */
-  private bind(pipeline: GPUComputePipeline, key: string, buffers: GPUBuffer[], params: Uint32Array<ArrayBuffer>): GPUBindGroup {
-    const k = `${key}|${buffers.map((b) => this.id(b)).join(',')}|${params.join(',')}`;
-    let hit = this.bindings.get(k);
-    if (!hit) {
-      const uniform = this.device.createBuffer({
-        label: `${key} params`,
-        size: params.byteLength,
-        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-      });
-      this.device.queue.writeBuffer(uniform, 0, params);
-      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      entries.push({ binding: buffers.length, resource: { buffer: uniform } });
-      hit = { uniform, group: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }) };
-      this.bindings.set(k, hit);
-    }
-    return hit.group;
   }
 
   /**
@@ -100,7 +62,7 @@ export class LlmKernels {
     const key = `llm:${entry}/${Object.entries(constants)
       .map(([k, v]) => `${k}=${v}`)
       .join(',')}`;
-    const pipeline = await this.pipeline(key, entry, constants);
+    const pipeline = await this.pipeline(key, () => this.llmModule, entry, constants);
     const buffers = [...inputs.map(([, buf]) => (buf === output ? this.placeholder : buf)), output];
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bind(pipeline, key, buffers, params));
@@ -129,7 +91,8 @@ export class LlmKernels {
       ['GATE_IN_OUT', a.gate],
       ['UP_IN_OUT', a.up],
     ];
-    return this.encode(pass, 'swiglu', kGluWg, {}, inputs, a.out, params, Math.min(kMaxGluGroups, Math.ceil(a.count / kGluWg)));
+    const groups = Math.min(kMaxElementwiseGroups, Math.ceil(a.count / kElementwiseWg));
+    return this.encode(pass, 'swiglu', kElementwiseWg, {}, inputs, a.out, params, groups);
   }
 
   /** Causal grouped-query attention over a KV cache (see AttentionOp); returns the pipeline key. */
@@ -168,9 +131,8 @@ export class LlmKernels {
     return this.encode(pass, 'attention', kAttentionBlockKeys, { HEAD_DIM: a.headDim }, inputs, a.out, params, Math.min(rows, kMaxGroups));
   }
 
-  dispose(): void {
-    for (const { uniform } of this.bindings.values()) uniform.destroy();
-    this.bindings.clear();
+  override dispose(): void {
+    super.dispose();
     this.placeholderBuffer?.destroy();
     this.placeholderBuffer = null;
   }

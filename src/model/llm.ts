@@ -65,7 +65,7 @@ export function llmRecord(
   p: Projection,
   stepUsOf: (c: Config, layout: Layout) => number,
 ): LlmRecord {
-  const st = stepOf(c, c.workload as 'decode' | 'prefill');
+  const st = stepOf(c);
   const eb = kElemBytes[c.precision];
   const bytes = modelBytes(c, eb);
   const us = p.record.stepUs;

@@ -140,20 +140,23 @@ const add: OpSpec<AddOp> = {
   },
 };
 
-/** The element ranges a copy reads and writes: one run, or the span of its strided runs. */
-const copySpan = (op: CopyOp, stride: number): number => (op.blocks ? (op.blocks.n - 1) * stride + op.count : op.count);
+/** The runs of a copy (see CopyOp.blocks): one run when it has no blocks. */
+export const copyBlocks = (op: CopyOp): NonNullable<CopyOp['blocks']> => op.blocks ?? { n: 1, srcStride: 0, dstStride: 0 };
+
+/** The elements a copy's runs span in its source or its destination. */
+const copySpan = (op: CopyOp, stride: 'srcStride' | 'dstStride'): number => {
+  const b = copyBlocks(op);
+  return (b.n - 1) * b[stride] + op.count;
+};
 
 const copy: OpSpec<CopyOp> = {
-  accesses: (op) => [
-    region(op.src, op.offSrc, copySpan(op, op.blocks?.srcStride ?? 0)),
-    region(op.dst, op.offDst, copySpan(op, op.blocks?.dstStride ?? 0), true),
-  ],
+  accesses: (op) => [region(op.src, op.offSrc, copySpan(op, 'srcStride')), region(op.dst, op.offDst, copySpan(op, 'dstStride'), true)],
   flops: () => 0,
-  memElems: (op) => 2 * op.count * (op.blocks?.n ?? 1),
+  memElems: (op) => 2 * op.count * copyBlocks(op).n,
   signature: (op) => `copy:${op.count}${op.blocks ? `x${op.blocks.n}` : ''}`,
   cpu(op, mem) {
     const [d, s] = [mem(op.dst), mem(op.src)];
-    const { n, srcStride, dstStride } = op.blocks ?? { n: 1, srcStride: 0, dstStride: 0 };
+    const { n, srcStride, dstStride } = copyBlocks(op);
     for (let i = 0; i < n; i++) {
       const from = op.offSrc + i * srcStride;
       d.set(s.subarray(from, from + op.count), op.offDst + i * dstStride);

@@ -20,9 +20,10 @@ const kTiny = 1e-30;
 /**
  * y[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) ∘ w. The mean square D is a sum of positive terms: relative error
  * ≤ (dim + 2)·u (squares, sum, division by dim, + eps, in any order); 1/√D halves it and adds inverseSqrt's 4u (or
- * sqrt and a division's); the two products add 2u each with slack.
+ * sqrt and a division's); the two products add 2u each with slack. x may be float64 (a float64 forward pass's
+ * residual stream).
  */
-export function rmsnormRef(x: Float32Array, w: Float32Array, rows: number, dim: number, eps: number): LlmReference {
+export function rmsnormRef(x: Float32Array | Float64Array, w: Float32Array, rows: number, dim: number, eps: number): LlmReference {
   const v = new Float64Array(rows * dim);
   const tol = new Float64Array(rows * dim);
   const rel = ((dim + 4) / 2 + 12) * kU;

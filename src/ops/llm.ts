@@ -63,8 +63,6 @@ export interface AttentionOp {
   label: string;
 }
 
-export type LlmOp = RmsnormOp | SwigluOp | AttentionOp;
-
 /** The largest head dimension the attention kernel is built for (its per-invocation output registers). */
 export const kMaxHeadDim = 256;
 
@@ -83,7 +81,7 @@ const offsets = (label: string, fields: Record<string, number>): void => {
  * An output may share its buffer with an input only at the same offset and size (an in-place op: every element is
  * read before it is written, by the same invocation) or without overlap; partial overlap would race on a GPU.
  */
-export function checkOverlap(
+function checkOverlap(
   label: string,
   what: string,
   same: boolean,

@@ -2,11 +2,10 @@
 // K split (partial C on every shard, then a reduce-scatter or all-reduce), A by rows (B replicated: no
 // communication), or SUMMA on a device grid (panel broadcasts). Both sides end with C as `output` says.
 
-import { chunks } from '../collectives/index.ts';
+import { chunks, scratchFloats } from '../collectives/index.ts';
 import type { Config, Grid, Strategy } from '../config/params.ts';
 import { matmulOp } from '../ops/index.ts';
 import { ProgramBuilder } from '../engine/program.ts';
-import { scratchFloats } from '../collectives/index.ts';
 import { gemmReference } from '../engine/verify.ts';
 import { finish, lcm, meshRing, type Layout, type Placement, type Plan } from './plan.ts';
 import type { WorkloadSpec } from './workload.ts';
@@ -155,7 +154,8 @@ export function ksplitPlan(m: number, n: number, k: number, layout: Layout): Pla
   const b = new ProgramBuilder(shards);
   const p = b.program;
   const ks = chunks(k, shards);
-  const rowParts = chunks(m, shards).map((x) => ({ off: x.off * n, count: x.count * n }));
+  const ms = chunks(m, shards);
+  const rowParts = ms.map((x) => ({ off: x.off * n, count: x.count * n }));
   const sharded = layout.output === 'sharded';
   const coll = { group: [...Array(shards).keys()], count: m * n, ...(sharded ? { parts: rowParts } : {}) };
   const scratch = scratchFloats(layout.collective, coll);
@@ -166,8 +166,8 @@ export function ksplitPlan(m: number, n: number, k: number, layout: Layout): Pla
     p.buffers[r] = { A: m * kr.count, B: kr.count * n, C: m * n, scratch };
     inputs.push({ unit: r, buf: 'A', off: 0, matrix: 'A', r0: 0, c0: kr.off, rows: m, cols: kr.count });
     inputs.push({ unit: r, buf: 'B', off: 0, matrix: 'B', r0: kr.off, c0: 0, rows: kr.count, cols: n });
-    const part = chunks(m, shards)[r]!;
-    if (sharded) outputs.push({ unit: r, buf: 'C', off: rowParts[r]!.off, matrix: 'C', r0: part.off, c0: 0, rows: part.count, cols: n });
+    const mr = ms[r]!;
+    if (sharded) outputs.push({ unit: r, buf: 'C', off: rowParts[r]!.off, matrix: 'C', r0: mr.off, c0: 0, rows: mr.count, cols: n });
     else outputs.push({ unit: r, buf: 'C', off: 0, matrix: 'C', r0: 0, c0: 0, rows: m, cols: n });
     b.push(r, matmulOp('A', 'B', 'C', [m, n, kr.count], 'matmul (K slice)'));
   }

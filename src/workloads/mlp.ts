@@ -119,21 +119,24 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
   const p = b.program;
   const sharded = layout.output === 'sharded';
   const tokenParts = chunks(tokens, C);
+  // Ring position q of row i ends a reduce-scatter with token part q of the row's block.
+  const rowParts = hs.map((x) => tokenParts.map((t) => ({ off: t.off * x.count, count: t.count * x.count })));
   const inputs: Placement[] = [];
   const outputs: Placement[] = [];
   const last = `Y${(layers - 1) % 2}`;
-  const rowRing = (i: number) => lineRing(C).map((j) => i * C + j);
-  const colRing = (j: number) => lineRing(R).map((i) => i * C + j);
+  const rowLine = lineRing(C);
+  const colLine = lineRing(R);
+  const rowRing = (i: number) => rowLine.map((j) => i * C + j);
+  const colRing = (j: number) => colLine.map((i) => i * C + j);
   for (let i = 0; i < R; i++) {
     for (let j = 0; j < C; j++) {
       const u = i * C + j;
       const h = hs[i]!.count;
       const f = fs[j]!.count;
-      const rowParts = tokenParts.map((x) => ({ off: x.off * h, count: x.count * h }));
       const scratch = Math.max(
         scratchFloats('ring', { group: colRing(j), count: tokens * f }),
         scratchFloats('ring', { group: rowRing(i), count: tokens * h }),
-        scratchFloats('ring', { group: rowRing(i), count: tokens * h, parts: rowParts }),
+        scratchFloats('ring', { group: rowRing(i), count: tokens * h, parts: rowParts[i]! }),
       );
       p.buffers[u] = { X: tokens * h, Y0: tokens * h, Y1: tokens * h, H: tokens * f, W1: layers * h * f, W2: layers * f * h, scratch };
       inputs.push({ unit: u, buf: 'X', off: 0, matrix: 'X', r0: 0, c0: hs[i]!.off, rows: tokens, cols: h });
@@ -171,8 +174,6 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
     const scatter = sharded && l === layers - 1;
     for (let i = 0; i < R; i++) {
       const h = hs[i]!.count;
-      // Ring position q ends with token part q of the row's block.
-      const parts = tokenParts.map((x) => ({ off: x.off * h, count: x.count * h }));
       b.collective({
         op: scatter ? 'reducescatter' : 'allreduce',
         algorithm: 'ring',
@@ -180,23 +181,20 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
         buf: y,
         off: 0,
         count: tokens * h,
-        ...(scatter ? { parts } : {}),
+        ...(scatter ? { parts: rowParts[i]! } : {}),
         scratch: 'scratch',
         label: `layer ${l + 1} row ${i} ${scatter ? 'reduce-scatter' : 'all-reduce'} Y`,
       });
     }
   }
-  for (let i = 0; i < R; i++) {
-    for (let j = 0; j < C; j++) {
-      const u = i * C + j;
-      const h = hs[i]!.count;
-      if (sharded) {
-        const t = tokenParts[lineRing(C).indexOf(j)]!;
-        outputs.push({ unit: u, buf: last, off: t.off * h, matrix: 'Y', r0: t.off, c0: hs[i]!.off, rows: t.count, cols: h });
+  if (sharded) {
+    for (let i = 0; i < R; i++)
+      for (let j = 0; j < C; j++) {
+        const h = hs[i]!.count;
+        const t = tokenParts[rowLine.indexOf(j)]!;
+        outputs.push({ unit: i * C + j, buf: last, off: t.off * h, matrix: 'Y', r0: t.off, c0: hs[i]!.off, rows: t.count, cols: h });
       }
-    }
-  }
-  if (!sharded && R > 1) {
+  } else if (R > 1) {
     // Every tile of row i holds Y[:, block i]; gather the blocks down each column into a block-major Yg.
     const parts = hs.map((x) => ({ off: x.off * tokens, count: x.count * tokens }));
     for (let j = 0; j < C; j++) {
@@ -220,7 +218,7 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
         for (let i = 0; i < R; i++)
           outputs.push({ unit: u, buf: 'Yg', off: parts[i]!.off, matrix: 'Y', r0: 0, c0: hs[i]!.off, rows: tokens, cols: hs[i]!.count });
     }
-  } else if (!sharded) {
+  } else {
     for (let j = 0; j < C; j++) outputs.push({ unit: j, buf: last, off: 0, matrix: 'Y', r0: 0, c0: 0, rows: tokens, cols: hidden });
   }
   return finish(p, {

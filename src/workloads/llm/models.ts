@@ -53,8 +53,6 @@ export const kModels = Object.freeze({
   },
 } satisfies Record<string, ModelShape>);
 
-export type ModelName = keyof typeof kModels;
-
 /** Parameters of one layer and of the whole model (untied embeddings). */
 export function paramsOf(s: Pick<ModelShape, 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'ffn' | 'vocab'>): {
   layer: number;

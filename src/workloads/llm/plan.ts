@@ -8,12 +8,11 @@
 import { chunks, scratchFloats } from '../../collectives/index.ts';
 import type { Config } from '../../config/params.ts';
 import { matmulOp } from '../../ops/index.ts';
+import { attendedKeys } from '../../ops/llm.ts';
 import { ProgramBuilder } from '../../engine/program.ts';
 import { finish, meshRing, type Layout, type Pipeline, type Placement, type Plan } from '../plan.ts';
-import { headsOn, kvHeadOf, placeOnWafers, shapeOf, splitOf, stepOf, type LlmShape, type LlmStep } from './shape.ts';
+import { headsOn, kEps, kvHeadOf, placeOnWafers, shapeOf, splitOf, stepOf, type LlmShape, type LlmStep } from './shape.ts';
 import { kvPerToken, paramsOf } from './models.ts';
-
-const kEps = 1e-5;
 
 /**
  * A group of units that runs a run of layers together (a pipeline stage's tensor-parallel ranks, or one tile), or
@@ -303,9 +302,8 @@ export function microbatch(full: LlmStep, kind: 'decode' | 'prefill', stages: nu
   };
 }
 
-function build(c: Config, layout: Layout, segments: Segment[], tp: number, keep: boolean, describe: string): Plan {
-  const sh = shapeOf(c);
-  const full = stepOf(c, c.workload as 'decode' | 'prefill');
+function build(c: Config, sh: LlmShape, layout: Layout, segments: Segment[], tp: number, keep: boolean, describe: string): Plan {
+  const full = stepOf(c);
   const stages = segments.filter((s) => s.items.some((i) => i >= 1)).length;
   // A local run (keep) is the whole step, checked element by element; a projection runs one micro-batch of the pipeline.
   const micro = keep ? { pipeline: null, step: full } : microbatch(full, c.workload as 'decode' | 'prefill', stages);
@@ -315,10 +313,11 @@ function build(c: Config, layout: Layout, segments: Segment[], tp: number, keep:
   const rows = st.batch * st.queries;
   for (const seg of segments) {
     ctx.groupSize = seg.units.length;
+    const scratch = tp > 1 ? scratchFloats(layout.collective, { group: seg.units, count: rows * sh.hidden }) : 0;
     seg.units.forEach((u, r) => {
       allocate(ctx, u, r, seg.items);
       place(ctx, u, r, seg.items);
-      if (tp > 1) b.program.buffers[u]!.scratch = scratchFloats(layout.collective, { group: seg.units, count: rows * sh.hidden });
+      if (tp > 1) b.program.buffers[u]!.scratch = scratch;
     });
   }
   // The step starts from the embeddings of its tokens (the lookup, a gather of a few rows, is not modelled), on the
@@ -369,13 +368,12 @@ function build(c: Config, layout: Layout, segments: Segment[], tp: number, keep:
     });
   }
   const p = paramsOf(sh);
-  // Useful FLOPs: 2 per weight per token, plus attention's 4·d per attended key and head.
-  const attended = full.batch * (full.past * full.queries + (full.queries * (full.queries + 1)) / 2);
+  // Useful FLOPs: 2 per weight per token (the embedding table, V·H, a lookup: none; the LM head, V·H, on the last
+  // token of each sequence only), plus attention's 4·d per attended key and head.
+  const vh = sh.vocab * sh.hidden;
   const fullRows = full.batch * full.queries;
-  const flops =
-    2 * (p.total - 2 * sh.vocab * sh.hidden + sh.vocab * sh.hidden) * fullRows -
-    2 * sh.vocab * sh.hidden * (fullRows - full.batch) +
-    4 * sh.layers * sh.heads * sh.headDim * attended;
+  const attended = full.batch * attendedKeys(full);
+  const flops = 2 * (p.total - vh) * fullRows - 2 * vh * (fullRows - full.batch) + 4 * sh.layers * sh.heads * sh.headDim * attended;
   const pipeline = micro.pipeline ?? undefined;
   const piped = pipeline ? `; ${pipeline.note}` : '';
   return finish(b.program, {
@@ -399,7 +397,7 @@ export function clusterLlmPlan(c: Config, layout: Layout, keep = false): Plan {
     units: Array.from({ length: tp }, (_, r) => k * tp + r),
     items: [...(k === 0 ? [0] : []), ...Array.from({ length: s.count }, (_, i) => s.off + i + 1), ...(k === pp - 1 ? [sh.layers + 1] : [])],
   }));
-  return build(c, layout, segments, tp, keep, `${sh.label}, ${c.workload}: tensor parallel ${tp} × pipeline ${pp}`);
+  return build(c, sh, layout, segments, tp, keep, `${sh.label}, ${c.workload}: tensor parallel ${tp} × pipeline ${pp}`);
 }
 
 /**
@@ -431,6 +429,7 @@ export function waferLlmPlan(c: Config, layout: Layout, keep = false): Plan {
   const vocab = slices > 1 ? `; embedding and LM head each over ${slices} tiles` : '';
   return build(
     c,
+    sh,
     layout,
     segments,
     1,
@@ -442,6 +441,6 @@ export function waferLlmPlan(c: Config, layout: Layout, keep = false): Plan {
 /** Bytes of weights and of the KV cache of the whole model, at `elemBytes` per element. */
 export function modelBytes(c: Config, elemBytes: number): { weights: number; kv: number } {
   const sh = shapeOf(c);
-  const st = stepOf(c, c.workload as 'decode' | 'prefill');
+  const st = stepOf(c);
   return { weights: paramsOf(sh).total * elemBytes, kv: st.batch * st.ctx * kvPerToken(sh) * elemBytes };
 }

@@ -10,22 +10,12 @@
 import type { Config } from '../../config/params.ts';
 import type { Inputs } from '../../engine/inputs.ts';
 import type { Reference } from '../../engine/verify.ts';
+import { rmsnormRef } from '../../ops/llm-reference.ts';
 import { silu } from '../../ops/math.ts';
 import type { Plan } from '../plan.ts';
-import { shapeOf, stepOf } from './shape.ts';
+import { kEps, shapeOf, stepOf } from './shape.ts';
 
 const kRel = 1e-3;
-
-function rmsnorm(x: Float64Array, w: Float32Array, rows: number, dim: number, eps: number): Float64Array {
-  const out = new Float64Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    let ss = 0;
-    for (let i = 0; i < dim; i++) ss += x[r * dim + i]! ** 2;
-    const inv = 1 / Math.sqrt(ss / dim + eps);
-    for (let i = 0; i < dim; i++) out[r * dim + i] = x[r * dim + i]! * inv * w[i]!;
-  }
-  return out;
-}
 
 function matmul(a: Float64Array, w: Float32Array, m: number, n: number, k: number): Float64Array {
   const out = new Float64Array(m * n);
@@ -56,7 +46,7 @@ class TensorRef implements Reference {
 
 export async function llmReference(c: Config, plan: Plan, inputs: Inputs): Promise<Reference> {
   const sh = shapeOf(c);
-  const st = stepOf(c, c.workload as 'decode' | 'prefill');
+  const st = stepOf(c);
   const { hidden: H, heads: nh, kvHeads: nkv, headDim: hd, ffn: F, vocab: V } = sh;
   const rows = st.batch * st.queries;
   const kv = nkv * hd;
@@ -64,7 +54,7 @@ export async function llmReference(c: Config, plan: Plan, inputs: Inputs): Promi
   const ref = new TensorRef();
   let x = Float64Array.from(await get('X0'));
   for (let l = 0; l < sh.layers; l++) {
-    let xn = rmsnorm(x, await get(`Wn1.${l}`), rows, H, 1e-5);
+    let xn = rmsnormRef(x, await get(`Wn1.${l}`), rows, H, kEps).v;
     const q = matmul(xn, await get(`Wq.${l}`), rows, nh * hd, H);
     const k = matmul(xn, await get(`Wk.${l}`), rows, kv, H);
     const v = matmul(xn, await get(`Wv.${l}`), rows, kv, H);
@@ -98,7 +88,7 @@ export async function llmReference(c: Config, plan: Plan, inputs: Inputs): Promi
         }
     const y1 = matmul(at, await get(`Wo.${l}`), rows, H, nh * hd);
     for (let i = 0; i < x.length; i++) x[i]! += y1[i]!;
-    xn = rmsnorm(x, await get(`Wn2.${l}`), rows, H, 1e-5);
+    xn = rmsnormRef(x, await get(`Wn2.${l}`), rows, H, kEps).v;
     const g = matmul(xn, await get(`Wg.${l}`), rows, F, H);
     const u = matmul(xn, await get(`Wu.${l}`), rows, F, H);
     for (let i = 0; i < g.length; i++) g[i] = silu(g[i]!) * u[i]!;
@@ -108,7 +98,7 @@ export async function llmReference(c: Config, plan: Plan, inputs: Inputs): Promi
   }
   const last = new Float64Array(st.batch * H);
   for (let b = 0; b < st.batch; b++) last.set(x.subarray((b * st.queries + st.queries - 1) * H, (b * st.queries + st.queries) * H), b * H);
-  const logits = matmul(rmsnorm(last, await get('Wnf'), st.batch, H, 1e-5), await get('Wlm'), st.batch, V, H);
+  const logits = matmul(rmsnormRef(last, await get('Wnf'), st.batch, H, kEps).v, await get('Wlm'), st.batch, V, H);
   ref.add('logits', logits, V);
   return ref;
 }

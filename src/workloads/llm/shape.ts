@@ -2,8 +2,11 @@
 // KV cache, the cluster's tensor- and pipeline-parallel split, the wafer's placement of the model on its tiles, and
 // the scaled-down instance of the same structure that runs here.
 
-import { squarest, type Config, type Grid } from '../../config/params.ts';
+import type { Config, Grid } from '../../config/params.ts';
 import { customShape, kModels, type ModelShape } from './models.ts';
+
+/** RMSNorm's epsilon (Llama 3's norm_eps), in the programs and in their reference. */
+export const kEps = 1e-5;
 
 export interface LlmShape extends ModelShape {
   headDim: number;
@@ -32,8 +35,9 @@ export interface LlmStep {
   ctx: number;
 }
 
-export const stepOf = (c: Config, workload: 'decode' | 'prefill'): LlmStep =>
-  workload === 'decode'
+/** The step of `c.workload`: one new token after `context` cached ones (decode), or whole prompts (prefill). */
+export const stepOf = (c: Config): LlmStep =>
+  c.workload === 'decode'
     ? { batch: c.batch, queries: 1, past: c.context, ctx: c.context + 1 }
     : { batch: c.batch, queries: c.prompt, past: 0, ctx: c.prompt };
 
@@ -125,5 +129,3 @@ export function scaledConfig(c: Config): Config {
     wafers: c.wafers === null ? null : Math.min(c.wafers, 2),
   };
 }
-
-export { squarest };
