@@ -12,7 +12,7 @@ import type { ChartInput } from './charts/chart.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
 import { ImportPanel } from './import.ts';
-import { clear, fmt, fmtTime, h, pct } from './dom.ts';
+import { afterFrame, clear, fmt, fmtTime, h, nextTask, pct } from './dom.ts';
 import { LiveProjection, type ProjectionState } from './projection.ts';
 import { ResultsView } from './results.ts';
 import { decodeShared, shareLink } from './share.ts';
@@ -22,6 +22,8 @@ export class App {
   private parsed: Parsed;
   private controller: AbortController | null = null;
   private running: Promise<Result> | null = null;
+  /** Calls of start so far: a start that sees a later one begun gives way to it. */
+  private starts = 0;
   private result: Result | null = null;
   private shared: Result | null = null;
   private live: ChartInput['live'] = [];
@@ -242,22 +244,30 @@ export class App {
 
   /** Starts a run of `query`; a run already going is stopped first. */
   async start(query: string, options: RunOptions = {}): Promise<Result> {
+    const ticket = ++this.starts;
     if (this.running) {
       this.stop();
       await this.running.catch(() => {});
     }
+    // The last run's end, this run's set-up and its planning each run as a task of their own, so none runs long;
+    // a start called meanwhile supersedes this one.
+    await nextTask();
+    if (ticket !== this.starts) throw new Error('stopped');
     this.configure(query, !this.embed);
     const c = this.parsed.config;
     this.controller = new AbortController();
     const signal = this.controller.signal;
     const hadFocus = document.activeElement === this.runBtn;
     this.setRunning(true);
-    if (hadFocus) this.stopBtn.focus();
+    // Focus follows Run to Stop (Run, disabled, loses it) once the frame is drawn: moving it now would force a layout.
+    if (hadFocus) afterFrame(() => this.refocus(this.runBtn, this.stopBtn));
     this.result = null;
     this.live = [];
     this.results.clear();
     this.summary.textContent = '';
     this.redraw();
+    await nextTask();
+    if (ticket !== this.starts) throw new Error('stopped');
     this.startedAt = performance.now();
     let lastProgress = 0;
     const run = runBenchmark(c, {
@@ -335,14 +345,23 @@ export class App {
       throw e;
     } finally {
       this.running = null;
-      const hadStopFocus = document.activeElement === this.stopBtn;
-      this.setRunning(false);
-      if (hadStopFocus || document.activeElement === document.body) this.runBtn.focus();
+      // The result's table and charts are laid out in a task of their own, not with the controls coming back.
+      await nextTask();
+      if (ticket === this.starts) {
+        this.setRunning(false);
+        afterFrame(() => this.refocus(this.stopBtn, this.runBtn));
+      }
     }
   }
 
   stop(): void {
     this.controller?.abort();
+  }
+
+  /** Moves the focus from `from` (now disabled) to `to`, unless it went somewhere else meanwhile. */
+  private refocus(from: HTMLButtonElement, to: HTMLButtonElement): void {
+    const at = document.activeElement;
+    if (!to.disabled && (at === from || at === document.body || at === null)) to.focus({ preventScroll: true });
   }
 
   private setRunning(on: boolean): void {

@@ -18,6 +18,31 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/**
+ * Resolves in a task of its own, so that work before and after it never adds up to one long task: scheduler.yield
+ * where the browser has it, a message to itself otherwise (neither is throttled like a timer in a hidden tab).
+ */
+export function nextTask(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+/**
+ * Calls `fn` in a task after the next frame is rendered, when style and layout are up to date: a focus() there
+ * forces no layout of its own. Not called while the tab is hidden (no frames), which focus never needs.
+ */
+export function afterFrame(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }

@@ -6,6 +6,12 @@ import { h } from '../dom.ts';
 import { frameOf, writeTable, type ChartInput } from './chart.ts';
 import { kCharts } from './index.ts';
 
+/**
+ * Drawing per animation frame, ms: the style, layout and paint that follow it take about as long again, and the
+ * frame's task must stay well under 50 ms on a slow or busy machine.
+ */
+const kFrameBudgetMs = 6;
+
 export class ChartHost {
   readonly el: HTMLElement;
   private readonly figures = new Map<string, HTMLElement>();
@@ -15,6 +21,9 @@ export class ChartHost {
   private input: ChartInput | null = null;
   private readonly tools: HTMLElement;
   private readonly timelineSelect: HTMLSelectElement;
+  /** Each figure's width as its ResizeObserver last saw it (CSS pixels). */
+  private readonly widths = new WeakMap<Element, number>();
+  private sizes: ResizeObserver | null = null;
 
   constructor(
     private readonly compact: boolean,
@@ -36,7 +45,12 @@ export class ChartHost {
       this.timelineSelect,
     );
     this.el.append(this.tools);
-    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.schedule()).observe(this.el);
+    if (typeof ResizeObserver !== 'undefined')
+      this.sizes = new ResizeObserver((entries) => {
+        // Layout is up to date here: reading a width costs nothing, where draw reading it would force a layout.
+        for (const e of entries) this.widths.set(e.target, (e.target as HTMLElement).clientWidth);
+        this.schedule();
+      });
   }
 
   update(input: ChartInput): void {
@@ -50,7 +64,7 @@ export class ChartHost {
     requestAnimationFrame(() => {
       this.pending = false;
       // Charts left over when the frame's budget is spent are drawn in the next frame, so no task runs long.
-      if (!this.draw(12)) this.schedule();
+      if (!this.draw(kFrameBudgetMs)) this.schedule();
     });
   }
 
@@ -66,19 +80,25 @@ export class ChartHost {
     for (const [id, fig] of this.figures)
       if (!showing.some((s) => s.id === id)) {
         fig.remove();
+        this.sizes?.unobserve(fig);
         this.figures.delete(id);
         this.drawn.delete(id);
       }
     for (const spec of showing)
-      if (!this.figures.has(spec.id)) this.figures.set(spec.id, h('figure', { class: 'chart', 'data-chart': spec.id }));
+      if (!this.figures.has(spec.id)) {
+        const fig = h('figure', { class: 'chart', 'data-chart': spec.id });
+        this.figures.set(spec.id, fig);
+        this.sizes?.observe(fig);
+      }
     // The registry's order; figures move only when it changes (moving one would drop the focus inside it).
     const want = showing.map((s) => this.figures.get(s.id)!);
     const have = [...this.el.querySelectorAll(':scope > figure.chart')];
     if (want.length !== have.length || want.some((f, k) => have[k] !== f)) this.el.append(...want);
-    // One layout read for every chart, then the drawing: no layout thrash.
-    const widths = showing.map((spec) =>
-      Math.max(280, Math.floor(this.figures.get(spec.id)!.clientWidth || this.el.clientWidth / (this.compact ? 1 : 2) || 640)),
-    );
+    // Widths as last observed; a figure not yet observed is measured, in one layout read for all, before any drawing.
+    const widths = showing.map((spec) => {
+      const fig = this.figures.get(spec.id)!;
+      return Math.max(280, Math.floor(this.widths.get(fig) || fig.clientWidth || this.el.clientWidth / (this.compact ? 1 : 2) || 640));
+    });
     for (const [k, spec] of showing.entries()) {
       if (performance.now() - t0 > budgetMs) return false;
       const fig = this.figures.get(spec.id)!;
