@@ -366,6 +366,10 @@ export class App {
 
   private setRunning(on: boolean): void {
     if (on) setState('running');
+    // A focused button that is disabled makes the browser lay the page out at once to move the focus; blurred
+    // first, it does not (refocus moves the focus on once the frame is drawn).
+    const button = on ? this.runBtn : this.stopBtn;
+    if (document.activeElement === button) button.blur();
     this.runBtn.disabled = on;
     this.stopBtn.disabled = !on;
     this.controls.setDisabled(on);

@@ -23,7 +23,7 @@ import {
   kLinkPresetNames,
 } from '../config/params.ts';
 import { kWorkloadNames, kWorkloadSpecs } from '../workloads/index.ts';
-import { h } from './dom.ts';
+import { h, setAttr } from './dom.ts';
 import { optionLabel } from './labels.ts';
 
 interface Control {
@@ -294,18 +294,12 @@ export class Controls {
   private mark(name: keyof Config, message: string | null): void {
     const input = this.inputs.get(name)!;
     const err = this.errors.get(name)!;
-    if (message) {
-      this.invalid.set(name, message);
-      input.setAttribute('aria-invalid', 'true');
-      input.setAttribute('aria-describedby', `${input.id}-error ${input.id}-help`);
-      err.textContent = message;
-      err.hidden = false;
-    } else {
-      input.removeAttribute('aria-invalid');
-      input.setAttribute('aria-describedby', `${input.id}-help`);
-      err.textContent = '';
-      err.hidden = true;
-    }
+    if (message) this.invalid.set(name, message);
+    // Only what changes is written: a run's start marks every field, and each write would make the page restyle.
+    setAttr(input, 'aria-invalid', message ? 'true' : null);
+    setAttr(input, 'aria-describedby', message ? `${input.id}-error ${input.id}-help` : `${input.id}-help`);
+    if (err.textContent !== (message ?? '')) err.textContent = message ?? '';
+    if (err.hidden !== !message) err.hidden = !message;
   }
 
   /** Forgets the marks (a new configuration from outside: a preset, a message, a link). */
@@ -317,14 +311,22 @@ export class Controls {
   /** Shows a configuration; fields still marked invalid keep what the person typed. */
   set(c: Config): void {
     this.last = c;
-    for (const [name, input] of this.inputs) if (!this.invalid.has(name)) input.value = valueOf(c, name);
-    for (const ctl of kControls) this.rows.get(ctl.name)!.hidden = Boolean(ctl.when && !ctl.when(c));
+    for (const [name, input] of this.inputs) {
+      const v = valueOf(c, name);
+      if (!this.invalid.has(name) && input.value !== v) input.value = v;
+    }
+    for (const ctl of kControls) {
+      const row = this.rows.get(ctl.name)!;
+      const hide = Boolean(ctl.when && !ctl.when(c));
+      if (row.hidden !== hide) row.hidden = hide;
+    }
     const i = kPresetQueries.indexOf(canonical(c));
-    this.preset.value = i >= 0 ? String(i) : 'custom';
+    const preset = i >= 0 ? String(i) : 'custom';
+    if (this.preset.value !== preset) this.preset.value = preset;
   }
 
   setDisabled(disabled: boolean): void {
-    for (const input of this.inputs.values()) input.disabled = disabled;
+    for (const input of this.inputs.values()) if (input.disabled !== disabled) input.disabled = disabled;
     this.preset.disabled = disabled;
   }
 }

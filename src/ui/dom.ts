@@ -43,6 +43,13 @@ export function afterFrame(fn: () => void): void {
   requestAnimationFrame(() => setTimeout(fn, 0));
 }
 
+/** Sets (or, with null, removes) an attribute, writing nothing when it already holds that value. */
+export function setAttr(el: Element, name: string, value: string | null): void {
+  if (el.getAttribute(name) === value) return;
+  if (value === null) el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }
