@@ -118,7 +118,8 @@ export function hardwareNotes(c: Config): string[] {
   return [linkFor(c).note].filter((x): x is string => x !== null);
 }
 
-function timingOf(t: Target): (n: Node) => Timing {
+/** How long each node of a logical program takes on `t`, and what it holds. */
+export function timingOf(t: Target): (n: Node) => Timing {
   return (n) => {
     if (n.kind === 'compute') return { dur: t.kernelUs(n.op), resources: [`cu${n.unit}`] };
     if (n.kind === 'collective') {

@@ -13,6 +13,9 @@ import { summarize } from '../../src/stats/stats.ts';
 import { ClusterTarget } from '../../src/model/cluster.ts';
 import { WaferTarget } from '../../src/model/wafer.ts';
 import { matmulOp, type ComputeOp } from '../../src/ops/index.ts';
+import { parseQuery } from '../../src/config/params.ts';
+import { planSide, sideLayout } from '../../src/model/predict.ts';
+import { checkFloors, FloorError, targetsFor, timingOf } from '../../src/model/project.ts';
 
 /** Every figure in a preset, by path: any object with a numeric `value` is one (so a figure that lacks a field is found). */
 function figures(x: unknown, path = ''): [string, Figure][] {
@@ -183,6 +186,42 @@ describe('rooflines and floors', () => {
     expect(w.kernelFloorUs(add)).toBeCloseTo((2 * f.rampCycles.value) / cyclesPerUs, 9);
     expect(t).toBeGreaterThan(fill);
     expect(t).toBeGreaterThan(1); // µs, not ns
+  });
+});
+
+describe('the floor check catches a replay that breaks physics', () => {
+  // A 3-layer MLP on 4 H100s over NVLink: a kernel per layer and unit, and all-reduces on the same ports one after
+  // another. The honest replay passes; each broken copy is refused with the floor it breaks.
+  const c = parseQuery('workload=mlp&layers=3&mode=cluster&shards=4').config;
+  const layout = sideLayout(c, 'cluster');
+  const target = targetsFor(c, layout).mid;
+  const g = buildGraph(planSide(c, layout).program);
+  const honest = () => replay(g, timingOf(target));
+  const first = (kind: 'compute' | 'collective') => g.nodes.findIndex((n) => n.kind === kind);
+
+  it('the replay as scheduled passes', () => {
+    expect(() => checkFloors(g, honest(), target)).not.toThrow();
+  });
+
+  it('a kernel shorter than its launch and fill is refused', () => {
+    const r = honest();
+    r.nodes[first('compute')]!.dur *= 0.5;
+    expect(() => checkFloors(g, r, target)).toThrow(FloorError);
+    expect(() => checkFloors(g, r, target)).toThrow(/under its floor/);
+  });
+
+  it('a collective shorter than its latency is refused', () => {
+    const r = honest();
+    r.nodes[first('collective')]!.dur = 0;
+    expect(() => checkFloors(g, r, target)).toThrow(/under its latency/);
+  });
+
+  it('two collectives on one port at once are refused', () => {
+    const r = honest();
+    const colls = g.nodes.filter((n) => n.kind === 'collective').map((n) => n.id);
+    expect(colls.length).toBeGreaterThan(1);
+    r.nodes[colls[1]!]!.start = r.nodes[colls[0]!]!.start;
+    expect(() => checkFloors(g, r, target)).toThrow(/carries two transfers at once/);
   });
 });
 
