@@ -5,7 +5,7 @@
 import type { Algorithm } from './algorithm.ts';
 import type { Builder, CollectiveArgs } from './builder.ts';
 
-export const isPowerOfTwo = (p: number): boolean => p > 0 && (p & (p - 1)) === 0;
+const isPowerOfTwo = (p: number): boolean => p > 0 && (p & (p - 1)) === 0;
 
 /** The element range of the parts of ranks [lo, hi). */
 function span(a: CollectiveArgs, lo: number, hi: number): { lo: number; hi: number } {
@@ -85,12 +85,16 @@ export const rhd: Algorithm = {
     isPowerOfTwo(p)
       ? null
       : `collective=rhd (recursive halving-doubling) needs a power-of-two number of units; got ${p}. Use ring or direct, or a power of two`,
-  // The largest message received. For p not a power of two rhd cannot run (see problem), but a plan sizes its
-  // buffers before its collectives are checked and refused: the largest part then keeps that sizing finite.
-  scratch: (parts) =>
-    isPowerOfTwo(parts.length)
-      ? Math.max(0, ...rhd.steps(parts.length, parts).flatMap((s) => s.msgs.map((m) => m.elems)))
-      : Math.max(...parts.map((x) => x.count)),
+  // The largest message received: a half of the vector, in the first halving step (every later message lies inside
+  // one of those halves). For p not a power of two rhd cannot run (see problem), but a plan sizes its buffers
+  // before its collectives are checked and refused: the largest part then keeps that sizing finite.
+  scratch: (parts) => {
+    const p = parts.length;
+    if (!isPowerOfTwo(p)) return Math.max(...parts.map((x) => x.count));
+    if (p < 2) return 0;
+    const sum = (xs: typeof parts) => xs.reduce((s, x) => s + x.count, 0);
+    return Math.max(sum(parts.slice(0, p / 2)), sum(parts.slice(p / 2)));
+  },
   reduceScatter,
   allGather,
   steps(p, parts) {

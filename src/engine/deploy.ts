@@ -89,7 +89,7 @@ export function deploy(plan: Plan, pool: Pool): Deployment {
   return { plan, lowered, graph, logical, toLogical: logicalOf(graph, logical), style, pool, where, lists };
 }
 
-export function prefixOp(op: ComputeOp, pre: string): ComputeOp {
+function prefixOp(op: ComputeOp, pre: string): ComputeOp {
   switch (op.kind) {
     case 'matmul':
       return { ...op, a: pre + op.a, b: pre + op.b, c: pre + op.c };

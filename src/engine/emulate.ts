@@ -19,7 +19,7 @@ export const modelled = (c: Config, style: Style): boolean => (style === 'wafer'
 export const timeScale = (target: Target, localFlops: number): number => (target.peakTflops * 1e12) / target.units / localFlops;
 
 /** The measured time of each logical collective in one step: from its first lowered op's start to its last one's end. */
-export function measuredCollectives(d: Deployment, events: ExecEvent[]): Map<number, number> {
+function measuredCollectives(d: Deployment, events: ExecEvent[]): Map<number, number> {
   const span = new Map<number, [number, number]>();
   for (const e of events) {
     const id = d.toLogical[e.node] ?? -1;

@@ -98,13 +98,17 @@ export function buildGraph(p: Program): Graph {
   );
   for (const [k, rest] of pendingRecv) if (rest.length) throw new Error(`receive ${k} has no matching send`);
   // Local hazards become edges; a shared node inherits the hazards of every unit's op in it.
+  const seen = nodes.map((n) => new Set(n.deps));
   p.ops.forEach((ops, u) => {
     const deps = localDeps(ops, u);
     ops.forEach((_, i) => {
       const id = opNode[u]![i]!;
       for (const j of deps[i]!) {
         const d = opNode[u]![j]!;
-        if (d !== id && !nodes[id]!.deps.includes(d)) nodes[id]!.deps.push(d);
+        if (d !== id && !seen[id]!.has(d)) {
+          seen[id]!.add(d);
+          nodes[id]!.deps.push(d);
+        }
       }
     });
   });

@@ -179,7 +179,9 @@ export function lower(p: Program, multicast: boolean): Program {
   const of = (c: CollectiveOp): Op[][] => {
     let per = lowered.get(c.id);
     if (!per) {
-      per = Array.from({ length: p.units }, () => []);
+      // Lists for the members only: the lowering appends to no other unit.
+      per = [];
+      for (const u of c.group) per[u] = [];
       lowerCollective(new Builder(per, tags), c, multicast);
       lowered.set(c.id, per);
     }

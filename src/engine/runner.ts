@@ -237,7 +237,7 @@ export async function runBenchmark(c: Config, hooks: RunHooks): Promise<Result> 
       clusterUs: at('cluster', u)?.target?.stepUs ?? null,
     }));
   }
-  if (c.sweep === 'size') result.sizeSweep = predict(c).sizeSweep;
+  if (c.sweep === 'size') result.sizeSweep = predict(c, undefined, { curve: false }).sizeSweep;
   const last = (mode: string) => result.runs.filter((r) => r.mode === mode).at(-1);
   const w = last('wafer');
   const cl = last('cluster');

@@ -30,7 +30,7 @@ const occ = (bytes: number, h: Hop): number => bytes / (h.B * 1e3);
  * once its own message of two steps before has arrived. Exact (the max-plus recursion) up to 256 members; beyond,
  * its asymptote, which the transient does not move by more than one turn of the ring.
  */
-export function ringUs(o: number[], L: number[], steps: number, buffered = 0): number {
+function ringUs(o: number[], L: number[], steps: number, buffered = 0): number {
   const p = o.length;
   if (steps <= 0 || p < 2) return 0;
   const uniform = o.every((x) => x === o[0]) && L.every((x) => x === L[0]);

@@ -8,7 +8,7 @@ import type { LlmRecord } from '../engine/result.ts';
 import { layoutOf, type Layout, type Plan } from '../workloads/plan.ts';
 import { modelBytes } from '../workloads/llm/plan.ts';
 import { shapeOf, splitOf, splitProblem, stepOf } from '../workloads/llm/shape.ts';
-import { kMaxWafers } from '../config/params.ts';
+import { kMaxUnits, kMaxWafers } from '../config/params.ts';
 import { fewestWafers } from '../workloads/llm/spec.ts';
 import { kWorkloadSpecs } from '../workloads/index.ts';
 import { memoryBytes, project, targetsFor, type Projection } from './project.ts';
@@ -37,11 +37,11 @@ function split(p: Projection, m: number): NonNullable<LlmRecord['split']> {
   return out;
 }
 
-/** The fewest GPUs (tp × pp) whose busiest one holds its part; null when none up to 4096 does. */
+/** The fewest GPUs (tp × pp) whose busiest one holds its part; null when none up to kMaxUnits does. */
 export function fewestGpus(c: Config): number | null {
   const sh = shapeOf(c);
   const eb = kElemBytes[c.precision];
-  const candidates = [1, 2, 4, ...Array.from({ length: 512 }, (_, i) => 8 * (i + 1))];
+  const candidates = [1, 2, 4, ...Array.from({ length: kMaxUnits / 8 }, (_, i) => 8 * (i + 1))];
   // A GPU's memory is the same however many there are.
   const capacity = targetsFor(c, layoutOf(c, 'cluster', 1)).mid.unitMemoryBytes;
   // No count whose memory is less than the weights and cache can hold them: start there.

@@ -39,4 +39,4 @@ export function protocolGBs(p: Protocol, B: number, nodes: number): number {
  * NCCL's llMaxBw: the cap on the LL protocol's bus bandwidth, GB/s (tuning.cc's llMaxBws table): Hopper row on one
  * node (141); Intel-host row across nodes (39 on two nodes, 20.4 on more).
  */
-export const llMaxGBs = (nodes: number): number => (nodes <= 1 ? 141 : nodes === 2 ? 39 : 20.4);
+const llMaxGBs = (nodes: number): number => (nodes <= 1 ? 141 : nodes === 2 ? 39 : 20.4);

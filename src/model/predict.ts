@@ -4,7 +4,7 @@
 // page, at any size.
 
 import { ConfigError } from '../config/errors.ts';
-import { normalizedConfig, type Config } from '../config/params.ts';
+import { kMaxUnits, normalizedConfig, type Config } from '../config/params.ts';
 import { collectiveProblem, kBusFactor } from '../collectives/index.ts';
 import { collectivesOf } from '../engine/program.ts';
 import type {
@@ -44,7 +44,7 @@ export function clusterUnits(c: Config): number {
         (c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
   // A model may take several wafer systems: the cluster matches all of them.
   const systems = specOfWorkload(c).layout?.(c, 'wafer').wafers ?? 1;
-  return Math.min(4096, Math.max(1, Math.round(ratio * systems)));
+  return Math.min(kMaxUnits, Math.max(1, Math.round(ratio * systems)));
 }
 
 /** The layout of a side, with the `equal` rule applied to the cluster, or as the workload places itself. */
@@ -166,7 +166,7 @@ function sizePoints(c: Config, styles: Style[]): SizePoint[] {
 }
 
 /** The batch sizes of the decode curve: powers of four from 1 to 256, and the configured batch. */
-export const curveBatches = (batch: number): number[] => [...new Set([1, 4, 16, 64, 256, batch])].sort((a, b) => a - b);
+const curveBatches = (batch: number): number[] => [...new Set([1, 4, 16, 64, 256, batch])].sort((a, b) => a - b);
 
 /** Decode at each batch of the curve, on the sides laid out as the configuration lays them out. */
 export function llmCurve(c: Config): LlmCurvePoint[] {
@@ -192,7 +192,7 @@ export function llmCurve(c: Config): LlmCurvePoint[] {
   });
 }
 
-export const projectionEnv = (userAgent: string): Env => ({
+const projectionEnv = (userAgent: string): Env => ({
   userAgent,
   crossOriginIsolated: false,
   transport: 'none',

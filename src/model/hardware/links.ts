@@ -10,7 +10,7 @@ import type { GpuName } from './gpus.ts';
  * to anyone. mesh: a direct link from every device to every other (MI300X Infinity Fabric). torus: links to the
  * neighbours of a 3D torus (TPU ICI).
  */
-export type Topology = 'switch' | 'mesh' | 'torus';
+type Topology = 'switch' | 'mesh' | 'torus';
 
 /** NCCL's hardware classes for its per-step latency table (src/graph/tuning.cc, hwLat). */
 export type NcclHw = 'nvlink' | 'pci' | 'net';
