@@ -26,8 +26,10 @@ export const kHwLatUs: Readonly<Record<NcclHw, Readonly<Record<Protocol, number>
 export const netOverheadUs = (p: Protocol): number => (p === 'Simple' ? 3 : 1);
 
 /**
- * The bandwidth a protocol gets of the achieved (Simple) bandwidth B: LL sends a 4-byte flag with every 4 bytes of
- * data (0.5, capped at llMaxBw for the whole communicator), LL128 120 of every 128 bytes (0.92).
+ * The bandwidth a protocol gets of the achieved (Simple) bandwidth B, as NCCL v2.21.5's tuning.cc ring refinements
+ * have it: LL sends a 4-byte flag with every 4 bytes of data (busBw × .5, capped at llMaxBw for the communicator);
+ * LL128 busBw × 0.92, which the source annotates as 120.0/128.0 (8 flag bytes in every 128-byte line). Later NCCL
+ * releases charge LL 1/4 (all-reduce, or several nodes) or 1/3, and LL128 0.7 with one GPU per node: not modelled.
  */
 export function protocolGBs(p: Protocol, B: number, nodes: number): number {
   if (p === 'Simple') return B;

@@ -42,7 +42,7 @@ export interface FabricPreset {
 const kFabricDims =
   'WaferLLM (OSDI 2025) Decode/WSE-3/compile.py: "--arch=wse3 --fabric-dims=762,1172" (the dimensions real CS-3 hardware needs; 893,064 cores; Cerebras quotes 900,000)';
 const kDense =
-  'derived: cores × 8 FP16 FMACs per cycle [secondary: SDK-derived notes and Cerebras blog summaries give 8-wide FP16 SIMD on WSE-3, 4 on WSE-2] × 2 × 1.1 GHz = 15.7 PFLOP/s dense. The band runs from 8 PFLOP/s (4-wide SIMD or 850 MHz) to 62.5 PFLOP/s (half of the "125 PFLOP/s peak AI" figure, as if it counted 2:4 sparsity)';
+  'derived: cores × 8 FP16 FMACs per cycle [secondary: SDK-derived notes and Cerebras blog summaries give 8-wide FP16 SIMD on WSE-3, 4 on WSE-2] × 2 × 1.1 GHz = 15.7 PFLOP/s dense. The band runs from 8 PFLOP/s (4-wide SIMD: 7.9 at 1.1 GHz; 8-wide at 850 MHz would be 12.1) to 62.5 PFLOP/s (half of the "125 PFLOP/s peak AI" figure, as if it counted 2:4 sparsity)';
 
 const wse3: FabricPreset = {
   name: 'wse3',
@@ -138,7 +138,7 @@ const wse3: FabricPreset = {
   ioGBs: fig(
     150,
     'GB/s',
-    'system I/O per direction: 12 × 100 GbE = 1.2 Tb/s',
+    "system I/O per direction: 12 × 100 GbE = 1.2 Tb/s, read as each direction (Ethernet ports are full duplex; the source does not say); the CS-2 figure, CS-3's +30% only as the top of the band",
     'Cerebras glossary (SwarmX): "Each CS-2 system has 1.2Tb/s of I/O bandwidth"; Cerebras docs: CS-3 "enhances the ingress/egress bandwidth by 30%" — band 150–195',
     [150, 195],
     true,

@@ -46,7 +46,13 @@ const h100: GpuPreset = {
     fp8: fig(1979, 'TFLOP/s', 'dense FP8 Tensor Core peak (3,958 is the sparse figure)', kH100Sheet),
     f32: fig(67, 'TFLOP/s', 'FP32 on CUDA cores, no Tensor Cores (TF32 would be 495 dense, at reduced mantissa)', kH100Sheet),
   },
-  etaCompute: fig(0.7, 'of peak', 'achieved fraction of dense peak on large matmuls', kMamf, [0.6, 0.8]),
+  etaCompute: fig(
+    0.7,
+    'of peak',
+    'achieved fraction of dense peak on large matmuls: the middle of the band, as model layers are mostly medium shapes',
+    kMamf,
+    [0.6, 0.8],
+  ),
   memGBs: fig(3350, 'GB/s', 'HBM3 peak bandwidth, one GPU', `${kH100Sheet}: "GPU Memory Bandwidth 3.35TB/s"`),
   etaMemory: fig(
     0.89,
@@ -100,8 +106,8 @@ const mi300x: GpuPreset = {
   etaCompute: fig(
     0.55,
     'of peak',
-    'achieved fraction of dense peak on large matmuls',
-    'measured best-shape BF16 matmul: MI300X 781.9 TFLOP/s = 60% of peak with ROCm 6.2, 450 with ROCm 6.1 (stas00/ml-engineering MAMF table)',
+    'achieved fraction of dense peak on large matmuls: below the best shape (0.60), as model layers are mostly medium shapes',
+    'measured best-shape BF16 matmul: MI300X 781.9 TFLOP/s = 60% of peak with ROCm 6.2, 450 (0.34) with ROCm 6.1 (stas00/ml-engineering MAMF table); the band spans both',
     [0.35, 0.6],
   ),
   memGBs: fig(
@@ -129,7 +135,7 @@ const mi300x: GpuPreset = {
     1325,
     'W',
     'share of an 8-GPU node per GPU',
-    'MI300X board 750 W (AMD MLPerf system file "MI300X-NPS1-SPX-192GB-750W"); no node power is published: board + the per-GPU host share of a DGX H100 (575 W) [assumption]; band from the board alone',
+    'MI300X board 750 W (AMD MLPerf system file "MI300X-NPS1-SPX-192GB-750W"); no node power is published: board + the per-GPU host share of a DGX H100 (575 W) [assumption]; band from the board alone up to a host share 75 W above the DGX one [assumption]',
     [750, 1400],
   ),
 };
@@ -139,8 +145,8 @@ const tpuV5p: GpuPreset = {
   name: 'tpu-v5p',
   label: 'Google TPU v5p',
   peak: {
-    bf16: fig(459, 'TFLOP/s', 'BF16 peak per chip (2 TensorCores)', `${kTpu}: "Peak compute per chip (BF16) (TFLOPs) 459"`),
-    fp8: fig(459, 'TFLOP/s', 'FP8 peak per chip: no speed-up over BF16', `${kTpu}: "Peak compute per chip (FP8) (TFLOPs) 459"`),
+    bf16: fig(459, 'TFLOP/s', 'dense BF16 peak per chip (2 TensorCores)', `${kTpu}: "Peak compute per chip (BF16) (TFLOPs) 459"`),
+    fp8: fig(459, 'TFLOP/s', 'dense FP8 peak per chip: no speed-up over BF16', `${kTpu}: "Peak compute per chip (FP8) (TFLOPs) 459"`),
     f32: fig(
       76.5,
       'TFLOP/s',
@@ -164,7 +170,12 @@ const tpuV5p: GpuPreset = {
     'no TPU figure is published; the GPUs above measure 0.77–0.89 [assumption]',
     [0.75, 0.9],
   ),
-  memGB: fig(95, 'GB', 'HBM capacity per chip', `${kTpu}: "HBM capacity per chip (GiB) 95"`),
+  memGB: fig(
+    95,
+    'GB',
+    'HBM capacity per chip: the source gives 95 GiB (102 GB); taken as 95 GB, understating it by 7%',
+    `${kTpu}: "HBM capacity per chip (GiB) 95"`,
+  ),
   launchUs: fig(
     1,
     'µs',

@@ -54,7 +54,7 @@ const nvlink4: LinkPreset = {
   busGBs: fig(
     370,
     'GB/s',
-    'achieved all-reduce busbw at large sizes, ring, per GPU per direction (NVLink SHARP reaches ~479 GB/s; not modelled)',
+    'achieved all-reduce busbw at large sizes, ring, per GPU per direction (NVLink SHARP, ~479 GB/s, is the nvls figure below, taken with collective=nvls)',
     '"How to Scale Your Model", GPUs chapter: "it is difficult in practice to exceed 370 GB/s" for an 8×H100 all-reduce without SHARP',
     [340, 380],
   ),
@@ -63,14 +63,14 @@ const nvlink4: LinkPreset = {
     latencyUs: fig(
       25,
       'µs',
-      'per NVLS all-reduce, whatever the size (NCCL: hwLat[NVLink][NVLS][Simple], no base)',
+      'once per NVLS collective (all-reduce, reduce-scatter or all-gather inside one node), whatever the size (NCCL: hwLat[NVLink][NVLS][Simple], no base)',
       'NCCL src/graph/tuning.cc v2.21.5-1 hwLat NVLINK row "/* NVLS */ { 0, 0, 25 }"; v2.18.3 charged 23 µs as baseLat',
       [23, 25],
     ),
     busGBs: fig(
       479,
       'GB/s',
-      'achieved all-reduce busbw with NVLink SHARP at large sizes, per GPU',
+      'achieved all-reduce busbw with NVLink SHARP at large sizes, per GPU per direction (nccl-tests busbw)',
       'Azure AI-benchmarking-guide, ND H100 v5 NCCL all-reduce: 478.87 GB/s busbw at 8 GB (in-place); NCCL maintainer in nccl-tests#290: "476GB/s looks to be in the expected range for H100"',
       [440, 480],
     ),
