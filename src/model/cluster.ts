@@ -108,9 +108,8 @@ export class ClusterTarget implements Target {
   }
 
   /** The message cost between two GPUs for a collective's algorithm and protocol. */
-  pair(c: CollectiveOp, proto: Protocol): PairCost {
+  pair(c: CollectiveOp, proto: Protocol, nodes = this.nodesOf(c)): PairCost {
     const { link, scaleout } = this.spec;
-    const nodes = new Set(c.group.map((u) => this.node(u))).size;
     const perNode = Math.max(1, Math.ceil(c.group.length / nodes));
     const s = this.scenario;
     const ring = c.algorithm === 'ring' && c.op !== 'broadcast';
@@ -155,8 +154,14 @@ export class ClusterTarget implements Target {
     return cachedCost(this.cache, c, (x) => this.price(x));
   }
 
+  /** The nodes a collective's group spans. */
+  private nodesOf(c: CollectiveOp): number {
+    return new Set(c.group.map((u) => this.node(u))).size;
+  }
+
   private price(c: CollectiveOp): CollectiveCostOut {
-    const spansNodes = new Set(c.group.map((u) => this.node(u))).size > 1;
+    const nodes = this.nodesOf(c);
+    const spansNodes = nodes > 1;
     const l = spansNodes ? this.spec.scaleout : this.spec.link;
     const sharp = this.spec.link.nvls;
     if (c.algorithm === 'nvls' && sharp && !spansNodes && c.op !== 'broadcast') {
@@ -177,7 +182,7 @@ export class ClusterTarget implements Target {
     const protos: Protocol[] = l.latency.kind === 'nccl' ? [...kProtocols] : ['Simple'];
     let best: CollectiveCostOut | null = null;
     for (const proto of protos) {
-      const t = collectiveUs(c, this.elemBytes, this.pair(c, proto), 'ring');
+      const t = collectiveUs(c, this.elemBytes, this.pair(c, proto, nodes), 'ring');
       const base = this.baseUs(proto, spansNodes);
       const us = base + t.us;
       if (!best || us < best.us) {

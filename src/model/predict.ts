@@ -21,7 +21,17 @@ import type {
 import { kWorkloadSpecs, layoutOf, type Layout, type Plan, type Style, type WorkloadSpec } from '../workloads/index.ts';
 import { allReducePlan, sweepSizes } from '../workloads/allreduce.ts';
 import { runRecord } from '../engine/record.ts';
-import { fabricFor, gpuFor, hardwareNotes, project, targetsFor, type Projection, type Targets } from './project.ts';
+import {
+  customPeakTflops,
+  fabricFor,
+  gpuFor,
+  hardwareNotes,
+  project,
+  targetsFor,
+  type Projection,
+  type Targets,
+  type TargetRecord,
+} from './project.ts';
 import { fitNote, isLlm, llmRecord } from './llm.ts';
 import { at } from './figure.ts';
 
@@ -40,8 +50,7 @@ export function clusterUnits(c: Config): number {
   const ratio =
     c.equal === 'power'
       ? at(wafer.watts, 'mid', 'low') / at(gpu.watts, 'mid', 'low')
-      : (c.fabric === 'custom' ? c.tflops! : wafer.peak[c.precision].value) /
-        (c.link === 'custom' ? c.tflops! : gpu.peak[c.precision].value);
+      : (customPeakTflops(c, 'wafer') ?? wafer.peak[c.precision].value) / (customPeakTflops(c, 'cluster') ?? gpu.peak[c.precision].value);
   // A model may take several wafer systems: the cluster matches all of them.
   const systems = specOfWorkload(c).layout?.(c, 'wafer').wafers ?? 1;
   return Math.min(kMaxUnits, Math.max(1, Math.round(ratio * systems)));
@@ -76,16 +85,27 @@ export function projectSide(c: Config, layout: Layout): { plan: Plan; projection
 /** The projected step of a side, µs. */
 export const projectedStepUs = (c: Config, layout: Layout): number => projectSide(c, layout).projection.record.stepUs;
 
+/** The projected step, or null where the layout cannot take the work (a point a sweep leaves out). */
+function stepOrNull(c: Config, layout: Layout): number | null {
+  try {
+    return projectedStepUs(c, layout);
+  } catch {
+    return null;
+  }
+}
+
+/** The side's projected record, or null where it cannot take the work. */
+function recordOrNull(c: Config, style: Style): TargetRecord | null {
+  try {
+    return projectSide(c, sideLayout(c, style)).projection.record;
+  } catch {
+    return null;
+  }
+}
+
 /** The one-GPU and whole-wafer baselines of the same step, where the workload can be laid out on one unit. */
 function baselines(c: Config): TargetSummary['baselines'] {
-  const one = (style: Style): number | null => {
-    try {
-      return projectedStepUs(c, layoutOf(c, style, 1));
-    } catch {
-      return null;
-    }
-  };
-  return { gpuUs: one('cluster'), waferUs: one('wafer') };
+  return { gpuUs: stepOrNull(c, layoutOf(c, 'cluster', 1)), waferUs: stepOrNull(c, layoutOf(c, 'wafer', 1)) };
 }
 
 export function targetSummary(c: Config, runs: RunRecord[]): TargetSummary {
@@ -146,20 +166,16 @@ function sizePoints(c: Config, styles: Style[]): SizePoint[] {
   return sizes.map((size) => {
     const at = spec.atSize(c, size);
     const side = (style: Style): SizeSide | null => {
-      if (!styles.includes(style)) return null;
-      try {
-        const t = projectSide(at, sideLayout(at, style)).projection.record;
-        return {
-          stepUs: t.stepUs,
-          lowUs: t.band.lowUs,
-          highUs: t.band.highUs,
-          mfu: t.mfu,
-          exposedShare: t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0,
-          fits: t.fits,
-        };
-      } catch {
-        return null;
-      }
+      const t = styles.includes(style) ? recordOrNull(at, style) : null;
+      if (!t) return null;
+      return {
+        stepUs: t.stepUs,
+        lowUs: t.band.lowUs,
+        highUs: t.band.highUs,
+        mfu: t.mfu,
+        exposedShare: t.stepUs > 0 ? t.exposedCommUs / t.stepUs : 0,
+        fits: t.fits,
+      };
     };
     return { size, wafer: side('wafer'), cluster: side('cluster') };
   });
@@ -174,19 +190,15 @@ export function llmCurve(c: Config): LlmCurvePoint[] {
   return curveBatches(c.batch).map((batch) => {
     const at = { ...c, batch };
     const side = (style: Style): LlmCurveSide | null => {
-      if (!styles.includes(style)) return null;
-      try {
-        const t = projectSide(at, sideLayout(at, style)).projection.record;
-        return {
-          tokensPerSecondPerUser: 1e6 / t.stepUs,
-          lowPerUser: 1e6 / t.band.highUs,
-          highPerUser: 1e6 / t.band.lowUs,
-          tokensPerSecond: (batch * 1e6) / t.stepUs,
-          fits: t.fits,
-        };
-      } catch {
-        return null;
-      }
+      const t = styles.includes(style) ? recordOrNull(at, style) : null;
+      if (!t) return null;
+      return {
+        tokensPerSecondPerUser: 1e6 / t.stepUs,
+        lowPerUser: 1e6 / t.band.highUs,
+        highPerUser: 1e6 / t.band.lowUs,
+        tokensPerSecond: (batch * 1e6) / t.stepUs,
+        fits: t.fits,
+      };
     };
     return { batch, wafer: side('wafer'), cluster: side('cluster') };
   });
@@ -262,14 +274,7 @@ export function predict(c: Config, userAgent = 'wafer-bench predict', opts: { cu
     for (let u = 1; u < c.shards; u *= 2) counts.push(u);
     counts.push(c.shards);
     result.scaling = counts.map((u) => {
-      const us = (style: Style): number | null => {
-        if (!styles.includes(style)) return null;
-        try {
-          return projectedStepUs(c, layoutOf(c, style, u));
-        } catch {
-          return null;
-        }
-      };
+      const us = (style: Style): number | null => (styles.includes(style) ? stepOrNull(c, layoutOf(c, style, u)) : null);
       return { units: u, waferGflops: null, clusterGflops: null, waferUs: us('wafer'), clusterUs: us('cluster') };
     });
   }

@@ -95,16 +95,24 @@ export function fabricFor(c: Config): FabricPreset {
   return c.fabric === 'measured' || c.fabric === 'custom' ? kFabricPresets.wse3 : kFabricPresets[c.fabric];
 }
 
+/** The peak a custom wafer (fabric=custom) or a custom link (link=custom) sets with `tflops`, or null. */
+export function customPeakTflops(c: Config, style: 'wafer' | 'cluster'): number | null {
+  const custom = style === 'wafer' ? c.fabric === 'custom' : c.link === 'custom';
+  return custom ? c.tflops! : null;
+}
+
 /** The three scenario targets of one side. */
 export function targetsFor(c: Config, layout: Layout): Targets {
   const make = (s: Scenario): Target => {
     if (layout.style === 'wafer') {
-      const custom = c.fabric === 'custom' ? { peakTflops: c.tflops!, hopUs: c.alpha!, linkGBs: c.gbps! } : {};
+      const peakTflops = customPeakTflops(c, 'wafer');
+      const custom = peakTflops !== null ? { peakTflops, hopUs: c.alpha!, linkGBs: c.gbps! } : {};
       return new WaferTarget({ fabric: fabricFor(c), mesh: layout.mesh, precision: c.precision, wafers: layout.wafers, ...custom }, s);
     }
     const gpu = gpuFor(c);
     const { link } = linkFor(c);
-    const peak = c.link === 'custom' ? { peakTflops: c.tflops! } : {};
+    const peakTflops = customPeakTflops(c, 'cluster');
+    const peak = peakTflops !== null ? { peakTflops } : {};
     return new ClusterTarget(
       { gpu, link, scaleout: kLinkPresets[c.scaleout], gpusPerNode: c.gpusPerNode, units: layout.units, precision: c.precision, ...peak },
       s,
