@@ -8,11 +8,11 @@ import type { Result } from '../engine/result.ts';
 import { emit, postToParent, setState, type RunOptions } from '../hooks.ts';
 import { renderAnswer, verdict } from './answer.ts';
 import { ChartHost } from './charts/host.ts';
-import type { ChartInput } from './charts/chart.ts';
+import { ranHere, type ChartInput } from './charts/chart.ts';
 import { Controls } from './controls.ts';
 import { devicePanel, probeDevice } from './device-panel.ts';
 import { ImportPanel } from './import.ts';
-import { afterFrame, clear, fmt, fmtTime, h, nextTask, pct } from './dom.ts';
+import { afterFrame, clear, fmt, fmtTime, h, nextTask, pct, setAttr } from './dom.ts';
 import { LiveProjection, type ProjectionState } from './projection.ts';
 import { ResultsView } from './results.ts';
 import { decodeShared, shareLink } from './share.ts';
@@ -69,7 +69,7 @@ export class App {
           changed: () => this.redraw(),
           apply: (q) => this.configure(q, true),
           config: () => this.parsed.config,
-          projection: () => this.projection.state?.result ?? null,
+          projection: () => this.projection.result,
         });
     this.results = new ResultsView(
       () => this.result,
@@ -171,8 +171,7 @@ export class App {
     this.blocked.hidden = bad.length === 0;
     this.blocked.textContent = bad.length ? `Run is blocked until the marked fields are fixed: ${bad.join('; ')}` : '';
     if (!this.running) this.runBtn.disabled = bad.length > 0;
-    if (bad.length) this.runBtn.setAttribute('aria-describedby', 'run-blocked');
-    else this.runBtn.removeAttribute('aria-describedby');
+    setAttr(this.runBtn, 'aria-describedby', bad.length ? 'run-blocked' : null);
   }
 
   /** A new projection; `curveOnly` when it only adds decode's batch curve, which the (spoken) answer does not show. */
@@ -184,7 +183,7 @@ export class App {
 
   private redraw(): void {
     this.charts.update({
-      projection: this.projection.state?.result ?? null,
+      projection: this.projection.result,
       result: this.result,
       shared: this.shared,
       live: this.live,
@@ -236,7 +235,7 @@ export class App {
     };
     Object.defineProperties(api, {
       result: { get: () => this.result, enumerable: true },
-      projection: { get: () => this.projection.state?.result ?? null, enumerable: true },
+      projection: { get: () => this.projection.result, enumerable: true },
       workers: { get: () => liveWorkers, enumerable: true },
     });
     globalThis.waferBench = api as typeof globalThis.waferBench;
@@ -442,7 +441,7 @@ export function summaryLine(r: Result): string {
         `${x.mode} (${x.units} ${x.mode === 'wafer' ? 'tiles' : 'GPUs'}) here: ${fmt(x.gflops.median)} GFLOP/s with your GPU as the unit, ${pct(x.commFraction)} exposed communication`,
       );
   }
-  const ran = r.runs.some((x) => x.iterations.length);
+  const ran = r.runs.some(ranHere);
   const ok = r.runs.every((x) => x.verified);
   const cpu = r.env.backend === 'cpu' ? 'CPU backend (no WebGPU) — ' : '';
   return `${cpu}${parts.join(' · ')}${ran ? ` — ${ok ? 'all verified' : 'NOT verified'}` : ''}`;

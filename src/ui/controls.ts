@@ -6,7 +6,6 @@
 import {
   defaultConfig,
   parseQuery,
-  toSearchParams,
   type Config,
   kCollectives,
   kEquals,
@@ -25,6 +24,7 @@ import {
 import { kWorkloadNames, kWorkloadSpecs } from '../workloads/index.ts';
 import { h, setAttr } from './dom.ts';
 import { optionLabel } from './labels.ts';
+import { canonicalQuery } from './share.ts';
 
 interface Control {
   name: keyof Config;
@@ -181,11 +181,8 @@ export const kPresets: readonly Preset[] = Object.freeze([
   { name: 'Quick local check (small)', query: 'm=128&n=128&k=128&iters=5&warmup=1' },
 ]);
 
-/** A configuration as a query string, defaults and page-only flags left out. */
-const canonical = (c: Config): string => toSearchParams({ ...c, embed: false, autorun: false }).toString();
-
 /** Each preset's configuration as a canonical query, to find the preset in force. */
-const kPresetQueries = kPresets.map((p) => canonical(parseQuery(p.query).config));
+const kPresetQueries = kPresets.map((p) => canonicalQuery(parseQuery(p.query).config));
 
 const valueOf = (c: Config, name: keyof Config): string => {
   const v = c[name];
@@ -320,7 +317,7 @@ export class Controls {
       const hide = Boolean(ctl.when && !ctl.when(c));
       if (row.hidden !== hide) row.hidden = hide;
     }
-    const i = kPresetQueries.indexOf(canonical(c));
+    const i = kPresetQueries.indexOf(canonicalQuery(c));
     const preset = i >= 0 ? String(i) : 'custom';
     if (this.preset.value !== preset) this.preset.value = preset;
   }

@@ -89,17 +89,32 @@ export function fmtTime(us: number | null | undefined): string {
 export const pct = (f: number | null | undefined): string =>
   f === null || f === undefined || !Number.isFinite(f) ? '—' : `${(f * 100).toFixed(1)}%`;
 
+/** A table's head: one row of column headers. */
+export function tableHead(head: string[]): HTMLTableSectionElement {
+  return h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t }))));
+}
+
+/** A table's body; a row is its cells (each in a td) or a row built already. */
+export function tableBody(rows: ((string | Node)[] | HTMLTableRowElement)[]): HTMLTableSectionElement {
+  return h(
+    'tbody',
+    {},
+    ...rows.map((r) =>
+      Array.isArray(r) ? h('tr', {}, ...r.map((v) => (typeof v === 'string' ? h('td', { text: v }) : h('td', {}, v)))) : r,
+    ),
+  );
+}
+
+/** A box of its own that scrolls a table sideways: focusable, and named by a label or by the element that labels it. */
+export function scrollBox(name: { 'aria-label': string } | { 'aria-labelledby': string }, table: HTMLTableElement): HTMLElement {
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', ...name }, table);
+}
+
 /**
  * A captioned table in a box of its own that scrolls sideways (focusable, named by the caption); a row is its cells
  * (each in a td) or a row built already.
  */
 export function scrollTable(label: string, cls: string, head: string[], rows: ((string | Node)[] | HTMLTableRowElement)[]): HTMLElement {
-  const table = h(
-    'table',
-    { class: cls },
-    h('caption', { text: label }),
-    h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, ...rows.map((r) => (Array.isArray(r) ? h('tr', {}, ...r.map((v) => h('td', {}, v))) : r))),
-  );
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label }, table);
+  const table = h('table', { class: cls }, h('caption', { text: label }), tableHead(head), tableBody(rows));
+  return scrollBox({ 'aria-label': label }, table);
 }

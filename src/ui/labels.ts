@@ -36,3 +36,6 @@ const kOptionLabels: Partial<Record<keyof Config, Record<string, string>>> = {
 export const optionLabel = (name: keyof Config, value: string): string => kOptionLabels[name]?.[value] ?? value;
 
 export const kSideLabel = { wafer: 'Wafer', cluster: 'Cluster' } as const;
+
+/** A side's run by its size, e.g. "Wafer ×16". */
+export const runLabel = (mode: keyof typeof kSideLabel, units: number): string => `${kSideLabel[mode]} ×${units}`;

@@ -18,6 +18,11 @@ export class LiveProjection {
   private requested: string | null = null;
   state: ProjectionState | null = null;
 
+  /** The projection last published (null before the first, or when the query cannot be projected). */
+  get result(): Result | null {
+    return this.state?.result ?? null;
+  }
+
   /** `onUpdate` gets every new state; `curveOnly` when only decode's batch curve was added to the last one. */
   constructor(private readonly onUpdate: (s: ProjectionState, curveOnly: boolean) => void) {}
 

@@ -90,11 +90,13 @@ export async function copyShareLink(c: Config, r: Result | null, el: HTMLElement
   el.dataset.link = url;
 }
 
+/** A configuration as a query string, defaults and page-only flags (embed, autorun) left out. */
+export const canonicalQuery = (c: Config): string => toSearchParams({ ...c, embed: false, autorun: false }).toString();
+
 /** The page's link for a configuration (embed-only parameters dropped); with a result, the fragment carries it. */
 export async function shareLink(c: Config, r: Result | null): Promise<string> {
   const url = new URL(location.href);
-  const q = toSearchParams({ ...c, embed: false, autorun: false });
-  url.search = q.toString();
+  url.search = canonicalQuery(c);
   url.hash = r ? `r=${await encodeShared(r)}` : '';
   return url.toString();
 }

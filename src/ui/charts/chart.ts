@@ -3,8 +3,8 @@
 // data as a table for screen readers. Marks are joined by key, so a chart updates in place.
 
 import * as d3 from 'd3';
-import type { Result } from '../../engine/result.ts';
-import { h } from '../dom.ts';
+import type { Result, RunRecord } from '../../engine/result.ts';
+import { h, scrollBox, setAttr, tableBody, tableHead } from '../dom.ts';
 
 /** What the charts draw from. */
 export interface ChartInput {
@@ -34,10 +34,21 @@ export interface ChartSpec {
   compact?: boolean;
   /** Draws the run's per-iteration points (`live`): redrawn as they arrive; the other charts are not. */
   live?: true;
+  /**
+   * Draws decode's batch curve, which arrives after the rest of the projection (same runs, a new result): redrawn
+   * then; the other charts are not.
+   */
+  curve?: true;
 }
 
-export const kHeight = 240;
-export const kMargin = { top: 14, right: 16, bottom: 44, left: 64 };
+/** The two sides compared. */
+export type Side = 'wafer' | 'cluster';
+
+/** Whether a run ran on this page (it has timed iterations), not only projected. */
+export const ranHere = (run: RunRecord): boolean => run.iterations.length > 0;
+
+const kHeight = 240;
+const kMargin = { top: 14, right: 16, bottom: 44, left: 64 };
 
 export interface Frame {
   figure: HTMLElement;
@@ -48,7 +59,7 @@ export interface Frame {
   innerW: number;
   innerH: number;
   /** The fill of a side's communication: its hatching (ids are per chart, so they stay unique on the page). */
-  hatch(side: 'wafer' | 'cluster'): string;
+  hatch(side: Side): string;
 }
 
 /** The figure of a chart: made once, then resized and re-captioned on every render. */
@@ -64,16 +75,24 @@ export function frameOf(figure: HTMLElement, spec: ChartSpec, input: ChartInput,
       'details',
       { class: 'data' },
       h('summary', { text: 'Data as a table' }),
-      h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': `chart-${spec.id}-title` }, h('table')),
+      scrollBox({ 'aria-labelledby': `chart-${spec.id}-title` }, h('table')),
     );
     figure.append(details);
     svgNode = svg.node()!;
   }
-  figure.querySelector('figcaption')!.textContent = spec.title(input);
+  // Called on every draw: only what changed is written, so an unchanged figure is not restyled.
+  const caption = figure.querySelector('figcaption')!;
+  const title = spec.title(input);
+  if (caption.textContent !== title) caption.textContent = title;
+  const desc = svgNode.querySelector('desc')!;
+  const describe = spec.describe(input);
+  if (desc.textContent !== describe) desc.textContent = describe;
+  setAttr(svgNode, 'viewBox', `0 0 ${width} ${height}`);
+  setAttr(svgNode, 'width', String(width));
+  setAttr(svgNode, 'height', String(height));
   const svg = d3.select(svgNode);
-  svg.select('desc').text(spec.describe(input));
-  svg.attr('viewBox', `0 0 ${width} ${height}`).attr('width', width).attr('height', height);
-  const plot = svg.select<SVGGElement>('g.plot').attr('transform', `translate(${kMargin.left},${kMargin.top})`);
+  const plot = svg.select<SVGGElement>('g.plot');
+  setAttr(plot.node()!, 'transform', `translate(${kMargin.left},${kMargin.top})`);
   return {
     figure,
     svg,
@@ -101,13 +120,19 @@ function hatches(defs: d3.Selection<SVGDefsElement, unknown, null, undefined>, i
   }
 }
 
-/** The chart's data table (replaced on every render). */
+/** Each chart table's header as last written, to keep its thead while the header stays the same. */
+const kHeads = new WeakMap<Element, string>();
+
+/** The chart's data table (its body replaced on every render; its head only when it changes). */
 export function writeTable(frame: Frame, data: { head: string[]; rows: string[][] }): void {
-  const table = frame.figure.querySelector('details.data table')!;
-  table.replaceChildren(
-    h('thead', {}, h('tr', {}, ...data.head.map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, ...data.rows.map((r) => h('tr', {}, ...r.map((v) => h('td', { text: v }))))),
-  );
+  const table = frame.figure.querySelector<HTMLTableElement>('details.data table')!;
+  const head = JSON.stringify(data.head);
+  const body = tableBody(data.rows);
+  if (kHeads.get(table) === head && table.tBodies[0]) table.tBodies[0].replaceWith(body);
+  else {
+    table.replaceChildren(tableHead(data.head), body);
+    kHeads.set(table, head);
+  }
 }
 
 type Scale = d3.AxisScale<d3.NumberValue> | d3.AxisScale<string> | d3.AxisScale<number>;
@@ -180,18 +205,39 @@ export function logTicks(lo: number, hi: number, base = 10, max = 7): number[] {
 /** Human numbers on axes: 1e-3 → 0.001, 1e6 → 1M. */
 export const shortNumber = (v: number): string => d3.format('~s')(v);
 
-/** Per side, its band (drawn first, faint) and its line, joined by side so they update in place. */
-export function sideSeries(
+/**
+ * Per side, its band (drawn first, faint) and its line through `points`, joined by side so they update in place:
+ * `x` is a point's position, `y` a side's line and band there (plot coordinates), or nothing where it has none.
+ */
+export function sideSeries<P>(
   f: Frame,
-  sides: readonly ('wafer' | 'cluster')[],
-  path: (s: 'wafer' | 'cluster', kind: 'band' | 'series') => string,
+  sides: readonly Side[],
+  points: P[],
+  x: (p: P) => number,
+  y: (p: P, s: Side) => { line: number; low: number; high: number } | null,
 ): void {
   for (const kind of ['band', 'series'] as const)
     f.plot
-      .selectAll<SVGPathElement, 'wafer' | 'cluster'>(`path.${kind}`)
+      .selectAll<SVGPathElement, Side>(`path.${kind}`)
       .data(sides, (s) => s)
       .join('path')
       .attr('class', (s) => `${kind} ${kind === 'band' ? 'fill' : 'stroke'}-${s}`)
       .attr('fill', kind === 'band' ? null : 'none')
-      .attr('d', (s) => path(s, kind));
+      .attr('d', (s) => {
+        const at = (p: P) => y(p, s);
+        const path =
+          kind === 'band'
+            ? d3
+                .area<P>()
+                .defined((p) => Boolean(at(p)))
+                .x((p) => x(p))
+                .y0((p) => at(p)!.low)
+                .y1((p) => at(p)!.high)
+            : d3
+                .line<P>()
+                .defined((p) => Boolean(at(p)))
+                .x((p) => x(p))
+                .y((p) => at(p)!.line);
+        return path(points) ?? '';
+      });
 }

@@ -7,9 +7,7 @@ import type { LlmCurvePoint, Result } from '../../engine/result.ts';
 import { reportedFor, type ReportedPoint } from '../../workloads/llm/reported.ts';
 import { fmt } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
-import { axis, legend, logTicks, shortNumber, sideSeries, type ChartInput, type ChartSpec } from './chart.ts';
-
-type Side = 'wafer' | 'cluster';
+import { axis, legend, logTicks, shortNumber, sideSeries, type ChartInput, type ChartSpec, type Side } from './chart.ts';
 
 const source = (i: ChartInput): Result | null => {
   const r = i.projection ?? i.shared;
@@ -18,6 +16,7 @@ const source = (i: ChartInput): Result | null => {
 
 export const decodeBatch: ChartSpec = {
   id: 'decode-batch',
+  curve: true,
   title: (i) => `Decode of ${String(source(i)?.config.model ?? 'the model')}: tokens/s per user against batch (log-log)`,
   describe: () =>
     'Per side, the projected tokens per second each user sees at each batch size, with its band; hollow points do not fit the memory. Crosses are vendor-reported speeds for the same model, labelled with their systems.',
@@ -43,20 +42,13 @@ export const decodeBatch: ChartSpec = {
       .range([f.innerH, 0]);
     axis(f, 'x', x, 'concurrent sequences (batch)', { values: curve.map((p) => p.batch), format: shortNumber as never });
     axis(f, 'y', y, 'tokens/s per user', { values: logTicks(y.domain()[0]!, y.domain()[1]!), format: shortNumber as never });
-    const area = (s: Side) =>
-      d3
-        .area<LlmCurvePoint>()
-        .defined((p) => Boolean(p[s]))
-        .x((p) => x(p.batch))
-        .y0((p) => y(p[s]!.lowPerUser))
-        .y1((p) => y(p[s]!.highPerUser));
-    const line = (s: Side) =>
-      d3
-        .line<LlmCurvePoint>()
-        .defined((p) => Boolean(p[s]))
-        .x((p) => x(p.batch))
-        .y((p) => y(p[s]!.tokensPerSecondPerUser));
-    sideSeries(f, sides, (s, kind) => (kind === 'band' ? area(s)(curve) : line(s)(curve)) ?? '');
+    sideSeries(
+      f,
+      sides,
+      curve,
+      (p) => x(p.batch),
+      (p, s) => (p[s] ? { line: y(p[s].tokensPerSecondPerUser), low: y(p[s].lowPerUser), high: y(p[s].highPerUser) } : null),
+    );
     const points = curve.flatMap((p) => sides.filter((s) => p[s]).map((s) => ({ s, p })));
     f.plot
       .selectAll<SVGCircleElement, { s: Side; p: LlmCurvePoint }>('circle.point')

@@ -3,7 +3,7 @@
 // width in CSS pixels.
 
 import { h } from '../dom.ts';
-import { frameOf, writeTable, type ChartInput } from './chart.ts';
+import { frameOf, ranHere, writeTable, type ChartInput } from './chart.ts';
 import { kCharts } from './index.ts';
 
 /**
@@ -24,6 +24,8 @@ export class ChartHost {
   /** Each figure's width as its ResizeObserver last saw it (CSS pixels). */
   private readonly widths = new WeakMap<Element, number>();
   private sizes: ResizeObserver | null = null;
+  /** The figures in the order they were last put on the page. */
+  private order: HTMLElement[] = [];
 
   constructor(
     private readonly compact: boolean,
@@ -73,9 +75,10 @@ export class ChartHost {
     const t0 = performance.now();
     const input = this.input;
     if (!input) return true;
-    const local = Boolean(input.result?.runs.some((r) => r.iterations.length));
-    this.tools.hidden = this.compact || !local;
-    this.timelineSelect.value = input.timeline;
+    const local = Boolean(input.result?.runs.some(ranHere));
+    const hidden = this.compact || !local;
+    if (this.tools.hidden !== hidden) this.tools.hidden = hidden;
+    if (this.timelineSelect.value !== input.timeline) this.timelineSelect.value = input.timeline;
     const showing = kCharts.filter((spec) => (!this.compact || spec.compact) && spec.applies(input));
     for (const [id, fig] of this.figures)
       if (!showing.some((s) => s.id === id)) {
@@ -92,8 +95,11 @@ export class ChartHost {
       }
     // The registry's order; figures move only when it changes (moving one would drop the focus inside it).
     const want = showing.map((s) => this.figures.get(s.id)!);
-    const have = [...this.el.querySelectorAll(':scope > figure.chart')];
-    if (want.length !== have.length || want.some((f, k) => have[k] !== f)) this.el.append(...want);
+    const have = this.order;
+    if (want.length !== have.length || want.some((f, k) => have[k] !== f)) {
+      this.el.append(...want);
+      this.order = want;
+    }
     // Widths as last observed; a figure not yet observed is measured, in one layout read for all, before any drawing.
     const widths = showing.map((spec) => {
       const fig = this.figures.get(spec.id)!;
@@ -104,7 +110,8 @@ export class ChartHost {
       const fig = this.figures.get(spec.id)!;
       const width = Math.min(widths[k]!, 900);
       const key = [
-        input.projection,
+        // A new projection brings new runs; only the chart that draws decode's batch curve is redrawn when it arrives.
+        spec.curve ? input.projection : input.projection?.runs,
         input.result,
         input.result?.runs.length,
         input.result?.collectives.length,

@@ -22,5 +22,3 @@ export const kCharts: readonly ChartSpec[] = Object.freeze([
   clusterTimeline,
   throughput,
 ]);
-
-export type { ChartInput, ChartSpec } from './chart.ts';

@@ -3,10 +3,8 @@
 
 import * as d3 from 'd3';
 import { fmt, fmtTime } from '../dom.ts';
-import { kSideLabel } from '../labels.ts';
-import { axis, legend, logTicks, shortNumber, type ChartSpec } from './chart.ts';
-
-type Side = 'wafer' | 'cluster';
+import { kSideLabel, runLabel } from '../labels.ts';
+import { axis, legend, logTicks, shortNumber, type ChartSpec, type Side } from './chart.ts';
 
 export const scaling: ChartSpec = {
   id: 'scaling',
@@ -55,7 +53,7 @@ export const scaling: ChartSpec = {
       .attr('cx', (p) => x(p.units))
       .attr('cy', (p) => y(p.us))
       .select('title')
-      .text((p) => `${kSideLabel[p.s]} ×${p.units}: ${fmtTime(p.us)}`);
+      .text((p) => `${runLabel(p.s, p.units)}: ${fmtTime(p.us)}`);
     legend(
       f,
       sides.map((s) => ({ key: s, label: kSideLabel[s], cls: `stroke-${s}` })),

@@ -5,9 +5,7 @@ import * as d3 from 'd3';
 import type { SizePoint } from '../../engine/result.ts';
 import { fmt, fmtTime, pct } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
-import { axis, legend, logTicks, shortNumber, sideSeries, type ChartSpec } from './chart.ts';
-
-type Side = 'wafer' | 'cluster';
+import { axis, legend, logTicks, shortNumber, sideSeries, type ChartSpec, type Side } from './chart.ts';
 
 export const sizeSweep: ChartSpec = {
   id: 'size-sweep',
@@ -33,20 +31,13 @@ export const sizeSweep: ChartSpec = {
       format: shortNumber as never,
     });
     axis(f, 'y', y, 'µs per step', { values: logTicks(y.domain()[0]!, y.domain()[1]!), format: shortNumber as never });
-    const line = (s: Side) =>
-      d3
-        .line<SizePoint>()
-        .defined((p) => Boolean(p[s]))
-        .x((p) => x(p.size))
-        .y((p) => y(p[s]!.stepUs));
-    const area = (s: Side) =>
-      d3
-        .area<SizePoint>()
-        .defined((p) => Boolean(p[s]))
-        .x((p) => x(p.size))
-        .y0((p) => y(p[s]!.lowUs))
-        .y1((p) => y(p[s]!.highUs));
-    sideSeries(f, sides, (s, kind) => (kind === 'band' ? area(s)(sweep) : line(s)(sweep)) ?? '');
+    sideSeries(
+      f,
+      sides,
+      sweep,
+      (p) => x(p.size),
+      (p, s) => (p[s] ? { line: y(p[s].stepUs), low: y(p[s].lowUs), high: y(p[s].highUs) } : null),
+    );
     const points = sweep.flatMap((p) => sides.filter((s) => p[s]).map((s) => ({ s, p })));
     f.plot
       .selectAll<SVGCircleElement, { s: Side; p: SizePoint }>('circle.point')

@@ -4,7 +4,7 @@
 import * as d3 from 'd3';
 import type { RunRecord } from '../../engine/result.ts';
 import { fmtTime } from '../dom.ts';
-import { kSideLabel } from '../labels.ts';
+import { runLabel } from '../labels.ts';
 import { axis, legend, type ChartSpec } from './chart.ts';
 
 interface Row {
@@ -22,7 +22,7 @@ function rows(runs: RunRecord[], prefix = ''): Row[] {
     .filter((r) => r.target)
     .map((r) => ({
       key: `${prefix}${r.mode}${r.units}`,
-      label: `${prefix}${kSideLabel[r.mode]} ×${r.units}`,
+      label: `${prefix}${runLabel(r.mode, r.units)}`,
       side: r.mode,
       compute: r.target!.computeUs,
       exposed: r.target!.exposedCommUs,
@@ -51,7 +51,8 @@ export const stepSplit: ChartSpec = {
       .nice()
       .range([0, f.innerW]);
     axis(f, 'x', x, 'µs per step on the target', { ticks: 5 });
-    axis(f, 'y', y, '', { format: ((k: string) => data.find((d) => d.key === k)?.label ?? k) as never });
+    const labels = new Map(data.map((d) => [d.key, d.label]));
+    axis(f, 'y', y, '', { format: ((k: string) => labels.get(k) ?? k) as never });
     const bar = f.plot
       .selectAll<SVGGElement, Row>('g.bar')
       .data(data, (d) => d.key)

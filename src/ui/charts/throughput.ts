@@ -4,7 +4,7 @@
 import * as d3 from 'd3';
 import { fmt } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
-import { axis, legend, type ChartSpec } from './chart.ts';
+import { axis, legend, ranHere, type ChartSpec } from './chart.ts';
 
 interface Point {
   key: string;
@@ -23,7 +23,7 @@ export const throughput: ChartSpec = {
   title: () => 'This run, per iteration: your GPU as the unit (GFLOP/s)',
   describe: () =>
     'Throughput of each timed iteration per side, emulated with kernels timed alone on this adapter; hollow points ran in a hidden tab.',
-  applies: (i) => i.live.length > 0 || [i.result, i.shared].some((r) => r?.runs.some((x) => x.iterations.length && x.flops > 0)),
+  applies: (i) => i.live.length > 0 || [i.result, i.shared].some((r) => r?.runs.some((x) => ranHere(x) && x.flops > 0)),
   render(f, i) {
     const pts: Point[] = i.live.map((p) => ({
       key: `${p.mode}${p.i}`,

@@ -5,12 +5,12 @@ import * as d3 from 'd3';
 import type { RunRecord, TimelineEvent } from '../../engine/result.ts';
 import { fmt } from '../dom.ts';
 import { kSideLabel } from '../labels.ts';
-import { axis, type ChartInput, type ChartSpec } from './chart.ts';
+import { axis, ranHere, type ChartInput, type ChartSpec } from './chart.ts';
 
 const kMaxUnits = 16;
 
 function sources(i: ChartInput): { run: RunRecord; events: TimelineEvent[]; unit: string }[] {
-  const local = i.result?.runs.filter((r) => r.iterations.length) ?? [];
+  const local = i.result?.runs.filter(ranHere) ?? [];
   if (i.timeline !== 'target' && local.length)
     return local.slice(-2).map((run) => ({ run, events: i.timeline === 'measured' ? run.measuredTimeline : run.timeline, unit: 'ms' }));
   const runs = (i.projection ?? i.shared)?.runs.filter((r) => r.targetTimeline?.length) ?? [];
@@ -31,7 +31,8 @@ function timelineChart(side: 'wafer' | 'cluster'): ChartSpec {
     applies: (i) => Boolean(pick(i)?.events.length),
     render(f, i) {
       const s = pick(i)!;
-      const devices = [...new Set(s.events.map((e) => e.device))].sort((a, b) => a - b).slice(0, kMaxUnits);
+      const units = new Set(s.events.map((e) => e.device));
+      const devices = [...units].sort((a, b) => a - b).slice(0, kMaxUnits);
       const events = s.events.filter((e) => devices.includes(e.device) && Number.isFinite(e.start) && Number.isFinite(e.dur));
       const y = d3.scaleBand<number>().domain(devices).range([0, f.innerH]).padding(0.15);
       const x = d3
@@ -60,7 +61,7 @@ function timelineChart(side: 'wafer' | 'cluster'): ChartSpec {
         .attr('height', y.bandwidth() / 2)
         .select('title')
         .text((e) => `${e.label}: ${fmt(e.dur)} ${s.unit} from ${fmt(e.start)} ${s.unit}`);
-      const hidden = new Set(s.events.map((e) => e.device)).size - devices.length;
+      const hidden = units.size - devices.length;
       return {
         head: ['unit', 'kind', 'what', `start (${s.unit})`, `duration (${s.unit})`],
         rows: [

@@ -4,7 +4,7 @@
 import * as d3 from 'd3';
 import type { LlmRecord, RunRecord } from '../../engine/result.ts';
 import { fmtTime } from '../dom.ts';
-import { kSideLabel } from '../labels.ts';
+import { kSideLabel, runLabel } from '../labels.ts';
 import { axis, legend, type ChartSpec } from './chart.ts';
 
 type Part = keyof NonNullable<LlmRecord['split']>;
@@ -53,12 +53,8 @@ export const tokenSplit: ChartSpec = {
       .nice()
       .range([0, f.innerW]);
     axis(f, 'x', x, 'µs per step on the target', { ticks: 5 });
-    axis(f, 'y', y, '', {
-      format: ((k: string) => {
-        const r = runs.find((x) => `${x.mode}${x.units}` === k);
-        return r ? `${kSideLabel[r.mode]} ×${r.units}` : k;
-      }) as never,
-    });
+    const labels = new Map(runs.map((r) => [`${r.mode}${r.units}`, runLabel(r.mode, r.units)]));
+    axis(f, 'y', y, '', { format: ((k: string) => labels.get(k) ?? k) as never });
     f.plot
       .selectAll<SVGRectElement, Seg>('rect.seg')
       .data(segs, (s) => `${s.run}${s.part}`)
@@ -81,7 +77,7 @@ export const tokenSplit: ChartSpec = {
     );
     return {
       head: ['side', ...kParts.map((p) => `${p.label} µs`)],
-      rows: runs.map((r) => [`${kSideLabel[r.mode]} ×${r.units}`, ...kParts.map((p) => String(r.llm!.split![p.key]))]),
+      rows: runs.map((r) => [runLabel(r.mode, r.units), ...kParts.map((p) => String(r.llm!.split![p.key]))]),
     };
   },
 };
