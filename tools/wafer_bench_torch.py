@@ -61,7 +61,7 @@ import socket
 import sys
 import time
 import zlib
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 from urllib.parse import parse_qsl
 
 VERSION = '0.2.0'  # the result version, kVersion of src/model/predict.ts
@@ -424,7 +424,7 @@ class RowSplit:
 
     def scatter_bytes(self) -> int:
         """Bytes one rank sends in a ring reduce-scatter or all-gather of these parts."""
-        return 0 if self.ctx.world < 2 else (sum(self.counts) - min(self.counts)) * self.cols * self.ctx.elem
+        return ring_bytes(sum(self.counts), self.ctx.world, self.cols * self.ctx.elem, 1)
 
     def scratch(self, name: str, rows: int) -> Any:
         if name not in self._bufs:
@@ -874,10 +874,10 @@ def run_step(ctx: Ctx) -> dict[str, Any]:
     timing = time_steps(ctx, plan.phases)
     inject_fault(ctx, plan)
     check = check_rows(ctx, plan) if ctx.config['verify'] else None
-    gflops = sorted(plan.flops / (w * 1e6) for w in timing.walls if w > 0)
+    gflops = summarize([plan.flops / (w * 1e6) for w in timing.walls if w > 0])
     sent = sum(p.bytes for p in plan.phases)
     record = run_record(ctx, plan.strategy, plan.describe, plan.flops, sent, timing, check, plan.tensors)
-    record['gflops'] = {'median': quantile(gflops, 0.5), 'p10': quantile(gflops, 0.1), 'p90': quantile(gflops, 0.9)}
+    record['gflops'] = {k: gflops[k] for k in ('median', 'p10', 'p90')}
     return record
 
 
@@ -935,12 +935,17 @@ def run_record(
     return record
 
 
-def fill_pattern(ctx: Ctx, buf: Any, base: int) -> None:
-    """Rank-dependent integers in −5..5: element i of rank r is ((i + 3r + base) mod 11) − 5."""
+def pattern_chunks(ctx: Ctx, buf: Any) -> Iterator[tuple[int, int, Any]]:
+    """`buf` in chunks of 2^24 elements: each chunk's bounds lo, hi and its element indices (int64, on the device)."""
     t = ctx.torch
     for lo in range(0, buf.numel(), 1 << 24):
         hi = min(buf.numel(), lo + (1 << 24))
-        i = t.arange(lo, hi, device=ctx.device, dtype=t.int64)
+        yield lo, hi, t.arange(lo, hi, device=ctx.device, dtype=t.int64)
+
+
+def fill_pattern(ctx: Ctx, buf: Any, base: int) -> None:
+    """Rank-dependent integers in −5..5: element i of rank r is ((i + 3r + base) mod 11) − 5."""
+    for lo, hi, i in pattern_chunks(ctx, buf):
         buf[lo:hi] = ((i + 3 * ctx.rank + base) % 11 - 5).to(buf.dtype)
 
 
@@ -950,9 +955,7 @@ def count_wrong(ctx: Ctx, buf: Any, base: int) -> tuple[int, float, float]:
     has a closed form."""
     t, n = ctx.torch, ctx.world
     wrong, worst, worst_rel = 0, 0.0, 0.0
-    for lo in range(0, buf.numel(), 1 << 24):
-        hi = min(buf.numel(), lo + (1 << 24))
-        i = t.arange(lo, hi, device=ctx.device, dtype=t.int64)
+    for lo, hi, i in pattern_chunks(ctx, buf):
         want = t.full_like(i, 55 * (n // 11) - 5 * n)
         for j in range(n % 11):
             want += (i + 3 * j + base) % 11

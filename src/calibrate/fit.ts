@@ -3,13 +3,17 @@
 // non-negative by refitting without a term that goes negative. Units: t in µs, S in bytes, B in GB/s per direction.
 
 import { kBusFactor, type CollectiveKind } from '../collectives/index.ts';
+import type { Collective } from './parse.ts';
 
 /** 1 MiB: the size from which a fit is judged (NCCL's bandwidth regime starts around here). */
 export const kMiB = 2 ** 20;
 /** A fit over all sizes is kept when it is this close (relative) to every measured time at ≥ 1 MiB. */
 const kTolerance = 0.2;
 
-export type FitCollective = 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'broadcast';
+/** The nccl-tests collectives the model can fit: all but reduce. */
+export type FitCollective = Exclude<Collective, 'reduce'>;
+
+export const isFit = (c: Collective | null): c is FitCollective => c !== null && c !== 'reduce';
 
 /** The model's collective for each nccl-tests one. */
 export const kKind: Readonly<Record<FitCollective, CollectiveKind>> = Object.freeze({

@@ -2,7 +2,7 @@
 // the model, and measured against modelled time per size out — as text, JSON and an exit code. Pure: the CLI
 // reads the files and writes the outputs, and the page can call it on pasted text.
 
-import { calibrateLink, FitError, kMiB, qualityOf, formulaUs, shapeOf, type Calibration, type FitCollective, type Group } from './fit.ts';
+import { calibrateLink, FitError, isFit, qualityOf, formulaUs, shapeOf, type Calibration, type FitCollective, type Group } from './fit.ts';
 import { signed, us } from './format.ts';
 import { ParseError, parseLog, type Series } from './parse.ts';
 import { modelTimes, queryFor, tflopsFor } from './query.ts';
@@ -72,11 +72,8 @@ export interface CalibrateOutput {
   json: SeriesReport | SeriesReport[] | null;
 }
 
-const isFit = (c: Series['collective']): c is FitCollective => c !== null && c !== 'reduce';
-
 export function runCalibrate(files: CalibrateFile[], opts: CalibrateOptions = {}): CalibrateOutput {
   const errors: string[] = [];
-  const notes: string[] = [];
   const parsed: Series[] = [];
   for (const f of files) {
     try {
@@ -88,9 +85,8 @@ export function runCalibrate(files: CalibrateFile[], opts: CalibrateOptions = {}
   }
   const out = calibrateSeries(parsed, opts);
   errors.push(...out.errors);
-  notes.push(...out.notes);
   if (!errors.length && !out.reports.length) errors.push(`${files.map((f) => f.name).join(', ') || '(no files)'}: nothing to fit`);
-  const stderr = [...notes.map((n) => `note: ${n}`), ...errors.map((e) => `wafer-bench: ${e}`)].map((l) => l + '\n').join('');
+  const stderr = [...out.notes.map((n) => `note: ${n}`), ...errors.map((e) => `wafer-bench: ${e}`)].map((l) => l + '\n').join('');
   return {
     code: errors.length ? 2 : 0,
     stdout: out.reports.map(formatReport).join('\n'),
@@ -125,7 +121,7 @@ export function calibrateSeries(parsed: Series[], opts: CalibrateOptions = {}): 
       errors.push(`${at}: the log lists ${s.ranks} rank(s) ("#  Rank N … device …" lines); a fit needs the rank count, 2 or more`);
       continue;
     }
-    const missing = s.rows.find((r) => (opts.inplace ? !r.inPlace : false));
+    const missing = opts.inplace ? s.rows.find((r) => !r.inPlace) : undefined;
     if (missing) {
       errors.push(`${s.file}:${missing.line}: --inplace asks for in-place times; this table has none`);
       continue;
@@ -272,7 +268,7 @@ function formatReport(r: SeriesReport): string {
     us(p.measuredUs),
     us(p.modelUs),
     signed(p.error),
-    p.fitted ? '' : p.bytes < kMiB ? 'below the fitted sizes' : '',
+    p.fitted ? '' : 'below the fitted sizes',
   ]);
   const head = ['bytes', 'size', 'measured µs', 'model µs', 'error', ''];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));

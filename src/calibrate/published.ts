@@ -1,6 +1,6 @@
 // Published all-reduce sweeps shipped with the page, to compare the model and your own measurements against: the
 // points are what the parser (./parse.ts) reads from the public logs in test/fixtures/nccl-tests (out-of-place
-// times), copied here once; test/unit/published.test.ts checks they still equal what the parser reads from those
+// times), copied here once; test/unit/imported.test.ts checks they still equal what the parser reads from those
 // files, so they cannot drift. Each names its system, ranks, library version and source.
 
 import type { FitCollective } from './fit.ts';

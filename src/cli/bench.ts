@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { chromium } from '@playwright/test';
 import type { Result } from '../engine/result.ts';
 import { chromiumPath, kQuietArgs, kWebGpuArgs } from './chromium.ts';
-import { fail, queryOrExit, readCli, writeTrace } from './common.ts';
+import { fail, queryOrExit, readCli, writeResultJson, writeTrace } from './common.ts';
 import { startServer } from './serve.ts';
 import { formatResult } from './tables.ts';
 
@@ -141,8 +141,7 @@ try {
   } else {
     process.stdout.write(`\nshare: ${link}\n  (open it with ${hint}; the fragment carries this result)\n`);
   }
-  await writeFile(args.json, JSON.stringify(result, null, 2));
-  process.stderr.write(`result JSON written to ${args.json}\n`);
+  await writeResultJson(args.json, result);
   if (args.trace) await writeTrace(args.trace, result);
   const bad = result.runs.filter((r) => !r.verified);
   if (config.verify && bad.length) {

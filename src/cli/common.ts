@@ -46,6 +46,12 @@ export function queryOrExit(raw: string | undefined): { query: string; config: C
   return { query, config: parsed.config };
 }
 
+/** Writes the result as JSON to `path`, and says so on stderr. */
+export async function writeResultJson(path: string, result: Result): Promise<void> {
+  await writeFile(path, JSON.stringify(result, null, 2));
+  process.stderr.write(`result JSON written to ${path}\n`);
+}
+
 /** Writes the result's timelines as Chrome Trace Event JSON to `path`, and says so on stderr. */
 export async function writeTrace(path: string, result: Result): Promise<void> {
   await writeFile(path, JSON.stringify(toTrace(result)));

@@ -3,10 +3,9 @@
 // and, with --trace, the target's timelines as Chrome Trace Event JSON.
 // Exit status: 0 success, 2 bad arguments or a configuration that cannot be laid out.
 
-import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.ts';
 import { predict } from '../model/predict.ts';
-import { fail, queryOrExit, readCli, writeTrace } from './common.ts';
+import { fail, queryOrExit, readCli, writeResultJson, writeTrace } from './common.ts';
 import { formatResult } from './tables.ts';
 
 const kUsage = `usage: npm run predict -- [QUERY] [--json FILE] [--trace FILE]
@@ -28,8 +27,5 @@ try {
 const ms = performance.now() - t0;
 process.stdout.write(formatResult(result));
 process.stderr.write(`projected in ${ms.toFixed(1)} ms\n`);
-if (args.values.json) {
-  await writeFile(args.values.json, JSON.stringify(result, null, 2));
-  process.stderr.write(`result JSON written to ${args.values.json}\n`);
-}
+if (args.values.json) await writeResultJson(args.values.json, result);
 if (args.values.trace) await writeTrace(args.values.trace, result);

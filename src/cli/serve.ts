@@ -2,25 +2,23 @@
 // cross-origin isolated (or without them, to test hosting as on a plain static host). Files are served by sirv:
 // content types, index.html for a directory, ranges, ETags and the refusal of paths outside the root are its own.
 
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import sirv from 'sirv';
 
 export interface ServeOptions {
   root: string;
   port: number;
-  host?: string;
   /** Send COOP/COEP (default true). */
   isolate?: boolean;
 }
 
 export interface Served {
   url: string;
-  server: Server;
   close(): Promise<void>;
 }
 
 export function startServer(o: ServeOptions): Promise<Served> {
-  const host = o.host ?? '127.0.0.1';
+  const host = '127.0.0.1';
   // dev: each request looks at the disk, so a rebuild under a running server is served (no file list taken at start).
   // etag: with no-cache, the browser revalidates every file and gets a 304 when it has not changed.
   const files = sirv(o.root, { dev: true, etag: true });
@@ -44,7 +42,7 @@ export function startServer(o: ServeOptions): Promise<Served> {
     server.listen(o.port, host, () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : o.port;
-      resolvePromise({ url: `http://${host}:${port}/`, server, close: () => new Promise((r) => server.close(() => r())) });
+      resolvePromise({ url: `http://${host}:${port}/`, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
 }

@@ -3,7 +3,7 @@
 // local run, "your GPU as the unit" and the measured wall time, labelled; nccl-tests style collectives; matmul
 // variants against naive.
 
-import type { Result, RunRecord } from '../engine/result.ts';
+import { stepsPerToken, type Result, type RunRecord } from '../engine/result.ts';
 import { reportedFor } from '../workloads/llm/reported.ts';
 
 const f = (x: number | null | undefined, d = 3): string => {
@@ -78,7 +78,7 @@ function targetTable(r: Result): string {
 function tokenBand(run: RunRecord): { lowMs: number; highMs: number } {
   const { stepUs, band } = run.target!;
   const ms = run.llm!.msPerToken;
-  const per = ms > 0 ? stepUs / (ms * 1e3) : 1;
+  const per = stepsPerToken(stepUs, ms);
   return { lowMs: band.lowUs / 1e3 / per, highMs: band.highUs / 1e3 / per };
 }
 

@@ -3,7 +3,7 @@
 
 import { kAlgorithmNames } from '../collectives/index.ts';
 import { kFabricPresets } from '../model/hardware/fabrics.ts';
-import { kGpuPresets, kPrecisions } from '../model/hardware/gpus.ts';
+import { kGpuPresets, kPrecisions, type Precision } from '../model/hardware/gpus.ts';
 import { kLinkPresets } from '../model/hardware/links.ts';
 import { customShape, kModels } from '../workloads/llm/models.ts';
 // The workloads' registry imports this module too: its names are read when a query is parsed, never while the
@@ -23,7 +23,8 @@ export const kOutputs = Object.freeze(['sharded', 'replicated'] as const);
 export const kEquals = Object.freeze(['units', 'power', 'peak'] as const);
 export const kModelNames = Object.freeze([...(Object.keys(kModels) as (keyof typeof kModels)[]), 'custom'] as const);
 export { kPrecisions };
-export const kDtypes = Object.freeze(['f32', 'f16'] as const);
+export type { Precision };
+const kDtypes = Object.freeze(['f32', 'f16'] as const);
 
 export type Mode = (typeof kModes)[number];
 export type Workload = WorkloadName;
@@ -35,7 +36,6 @@ export type FabricName = (typeof kFabrics)[number];
 export type GpuName = (typeof kGpus)[number];
 export type Output = (typeof kOutputs)[number];
 export type Equal = (typeof kEquals)[number];
-export type Precision = (typeof kPrecisions)[number];
 
 /** A mesh or device grid: rows × cols. */
 export interface Grid {
@@ -119,7 +119,7 @@ export interface Parsed {
   notes: string[];
 }
 
-export const kMaxDim = 1 << 16;
+const kMaxDim = 1 << 16;
 /** Units a projection accepts on either side; a local run emulates at most kMaxLocalUnits. */
 export const kMaxUnits = 4096;
 export const kMaxLocalUnits = 16;

@@ -136,7 +136,7 @@ const curveSide = v.nullable(
 
 const adapter = v.object({ vendor: str, architecture: str, description: str, isFallbackAdapter: v.boolean() });
 
-export const kResultSchema = v.object({
+const kResultSchema = v.object({
   schema: v.picklist([1, 2]),
   tool: v.literal('wafer-bench'),
   version: str,

@@ -77,6 +77,14 @@ export interface LlmRecord {
   split?: { weightsUs: number; computeUs: number; launchUs: number; commUs: number; waitUs: number };
 }
 
+/**
+ * The step over the tokens one sequence gets from it (one in decode, its prompt in prefill), as msPerToken is: what a
+ * step's band is divided by to give the band per token. 1 where msPerToken is 0.
+ */
+export function stepsPerToken(stepUs: number, msPerToken: number): number {
+  return msPerToken > 0 ? stepUs / (msPerToken * 1e3) : 1;
+}
+
 export interface CollectiveRow {
   mode: 'wafer' | 'cluster';
   algorithm: string;

@@ -87,28 +87,39 @@ const groupOf = (e: TimelineEvent): 0 | 1 => (e.kind === 'comm' ? 1 : 0);
  * named after the unit ("tile 3"), its first comm lane "tile 3 · comm"; further lanes are numbered.
  */
 function lanes(placed: Placed[], unitWord: string): { tid: number; name: string; sort: number }[] {
-  // Lane ends (ns) by unit and group; tids are assigned afterwards in unit, group, lane order.
-  const ends = new Map<string, number[]>();
-  const laneOf = new Map<Placed, string>();
+  // One record per lane, with where its last slice ends (ns); tids are assigned afterwards in unit, group, lane order.
+  interface Lane {
+    unit: number;
+    group: 0 | 1;
+    lane: number;
+    endNs: number;
+    tid: number;
+  }
+  const all: Lane[] = [];
+  const open = new Map<string, Lane[]>();
+  const laneOf = new Map<Placed, Lane>();
   const byStart = [...placed].sort((a, b) => a.startNs - b.startNs || a.index - b.index);
   for (const p of byStart) {
-    const key = `${p.e.device}:${groupOf(p.e)}`;
-    const open = ends.get(key) ?? [];
-    let lane = open.findIndex((end) => end <= p.startNs);
-    if (lane < 0) lane = open.push(0) - 1;
-    open[lane] = p.startNs + p.durNs;
-    ends.set(key, open);
-    laneOf.set(p, `${key}:${lane}`);
+    const unit = p.e.device;
+    const group = groupOf(p.e);
+    const key = `${unit}:${group}`;
+    const mine = open.get(key) ?? [];
+    open.set(key, mine);
+    let l = mine.find((x) => x.endNs <= p.startNs);
+    if (!l) {
+      l = { unit, group, lane: mine.length, endNs: 0, tid: 0 };
+      mine.push(l);
+      all.push(l);
+    }
+    l.endNs = p.startNs + p.durNs;
+    laneOf.set(p, l);
   }
-  const keys = [...ends.entries()]
-    .flatMap(([key, open]) => open.map((_, lane) => `${key}:${lane}`))
-    .map((k) => k.split(':').map(Number) as [number, number, number])
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-  const tids = new Map(keys.map((k, i) => [k.join(':'), i + 1]));
-  for (const p of placed) p.tid = tids.get(laneOf.get(p)!)!;
-  return keys.map(([unit, group, lane], i) => {
+  all.sort((a, b) => a.unit - b.unit || a.group - b.group || a.lane - b.lane);
+  all.forEach((l, i) => (l.tid = i + 1));
+  for (const p of placed) p.tid = laneOf.get(p)!.tid;
+  return all.map(({ unit, group, lane, tid }) => {
     const what = group === 0 ? (lane === 0 ? '' : ` · compute ${lane + 1}`) : lane === 0 ? ' · comm' : ` · comm ${lane + 1}`;
-    return { tid: i + 1, name: `${unitWord} ${unit}${what}`, sort: i + 1 };
+    return { tid, name: `${unitWord} ${unit}${what}`, sort: tid };
   });
 }
 
@@ -155,28 +166,18 @@ function processEvents(
   }
   return {
     events: [...events, ...flows(pid, placed, ids)],
-    info: processInfo(pid, name, view, run, placed.length, timeline.length, shiftNs),
+    info: {
+      pid,
+      name,
+      view: view.key,
+      mode: run.mode,
+      units: run.units,
+      events: placed.length,
+      skipped: timeline.length - placed.length,
+      shiftUs: us(shiftNs),
+    },
   };
 }
-
-const processInfo = (
-  pid: number,
-  name: string,
-  view: View,
-  run: RunRecord,
-  written: number,
-  total: number,
-  shiftNs: number,
-): TraceProcess => ({
-  pid,
-  name,
-  view: view.key,
-  mode: run.mode,
-  units: run.units,
-  events: written,
-  skipped: total - written,
-  shiftUs: us(shiftNs),
-});
 
 /**
  * Flows of the nodes that run on several units: from the unit that starts first (the sender, or the group's first

@@ -1,7 +1,7 @@
 // The answer, first on the page: each side's step on its target hardware with its band, what it achieves, how
 // much of it communication costs, its energy, and the wafer/cluster ratio under the comparison rule in force.
 
-import type { Result, RunRecord } from '../engine/result.ts';
+import { stepsPerToken, type Result, type RunRecord } from '../engine/result.ts';
 import { clear, fmt, fmtBytes, fmtTime, h, pct } from './dom.ts';
 import { kSideLabel, optionLabel } from './labels.ts';
 
@@ -11,8 +11,7 @@ const ratio = (x: number | null | undefined): string => (x === null || x === und
 function llmRows(run: RunRecord, row: (k: string, v: string, cls?: string) => void, decode: boolean): void {
   const l = run.llm!;
   const t = run.target!;
-  // The step over the tokens one sequence gets from it (one in decode, its prompt in prefill), as msPerToken is.
-  const per = l.msPerToken > 0 ? t.stepUs / (l.msPerToken * 1e3) : 1;
+  const per = stepsPerToken(t.stepUs, l.msPerToken);
   row(
     decode ? 'Per output token' : 'Per prompt token',
     `${fmtTime(l.msPerToken * 1e3)} (band ${fmtTime(t.band.lowUs / per)} – ${fmtTime(t.band.highUs / per)})`,

@@ -6,8 +6,9 @@
 
 import type { Config } from '../config/params.ts';
 import { signed as signedCli, us as usCli } from '../calibrate/format.ts';
+import { isFit } from '../calibrate/fit.ts';
 import type { SeriesReport } from '../calibrate/index.ts';
-import { ParseError, parseLog, type Series } from '../calibrate/parse.ts';
+import { kMaxInputChars, ParseError, parseLog, type Series } from '../calibrate/parse.ts';
 import { kPublished, type PublishedSweep } from '../calibrate/published.ts';
 import { parseResult } from '../engine/result-schema.ts';
 import type { Result } from '../engine/result.ts';
@@ -24,8 +25,7 @@ import {
 } from './imported.ts';
 import { copyShareLink } from './share.ts';
 
-/** Bytes read from one file, files read at once, and series on the chart from imports together. */
-const kMaxFileBytes = 10 * 1024 * 1024;
+/** Files read at once and series on the chart from imports together (a file's bytes: the parser's kMaxInputChars). */
 const kMaxFiles = 20;
 const kMaxOverlays = 12;
 
@@ -75,7 +75,7 @@ export class ImportPanel {
       rows: 6,
       spellcheck: 'false',
       autocomplete: 'off',
-      maxlength: kMaxFileBytes,
+      maxlength: kMaxInputChars,
       'aria-describedby': 'import-text-help',
     });
     const readBtn = h('button', { type: 'button', text: 'Read the pasted output' });
@@ -242,8 +242,8 @@ export class ImportPanel {
         this.alert(`${name}: not read; expected a .log, .txt or .out log or a .json result.`);
         continue;
       }
-      if (f.size > kMaxFileBytes) {
-        this.alert(`${name}: ${f.size} bytes; at most ${kMaxFileBytes} (10 MB) are read from a file.`);
+      if (f.size > kMaxInputChars) {
+        this.alert(`${name}: ${f.size} bytes; at most ${kMaxInputChars} (10 MB) are read from a file.`);
         continue;
       }
       let text: string;
@@ -273,8 +273,8 @@ export class ImportPanel {
   }
 
   private async readLog(name: string, text: string): Promise<string> {
-    if (text.length > kMaxFileBytes) {
-      this.alert(`${name}: ${text.length} characters; at most ${kMaxFileBytes} (10 MB) are read.`);
+    if (text.length > kMaxInputChars) {
+      this.alert(`${name}: ${text.length} characters; at most ${kMaxInputChars} (10 MB) are read.`);
       return '';
     }
     let series: Series[];
@@ -289,7 +289,7 @@ export class ImportPanel {
     for (const s of series)
       if (s.collective !== 'all_reduce')
         this.note(`${name}, line ${s.line}: ${s.test} is fitted below but not drawn: the chart is all-reduce bus bandwidth.`);
-    const fitted = series.filter((s) => s.collective !== null && s.collective !== 'reduce');
+    const fitted = series.filter((s) => isFit(s.collective));
     if (!drawn.length && !fitted.length) {
       this.alert(
         `${name}: no all-reduce, all-gather, reduce-scatter or broadcast table to draw or fit (${series.map((s) => s.test).join(', ')}).`,

@@ -2,8 +2,8 @@
 // companion's, an exported run, a projection) and from the published sweeps; and bounded for a shared link. Pure:
 // no DOM, every string plain text (control and bidirectional-override characters replaced, lengths capped).
 
-import { shapeOf, type FitCollective } from '../calibrate/fit.ts';
-import type { Series } from '../calibrate/parse.ts';
+import { isFit, shapeOf, type FitCollective } from '../calibrate/fit.ts';
+import { clean, type Series } from '../calibrate/parse.ts';
 import type { PublishedSweep } from '../calibrate/published.ts';
 import { kMaxImportedLabel, kMaxImportedPoints, kMaxImportedSeries, kMaxImportedSource } from '../engine/result-schema.ts';
 import type { ImportedSeries, Result } from '../engine/result.ts';
@@ -13,7 +13,7 @@ export type ImportedPoint = ImportedSeries['points'][number];
 
 /** Plain text of at most `max` characters: control and reordering characters replaced, an ellipsis where cut. */
 export function plain(s: string, max: number): string {
-  const t = String(s).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+  const t = clean(String(s));
   return t.length > max ? t.slice(0, Math.max(0, max - 1)) + '…' : t;
 }
 
@@ -65,7 +65,7 @@ function who(ranks: number, nodes: number, device: string): string {
  * computes it (the printed column is rounded to 0.01 GB/s, so small sizes would print 0); otherwise as printed.
  */
 export function seriesOfLog(s: Series, prefix = 'imported'): ImportedSeries {
-  const c = s.collective !== null && s.collective !== 'reduce' ? s.collective : null;
+  const c = isFit(s.collective) ? s.collective : null;
   const points = s.rows.map((r) => {
     const m = r.outOfPlace;
     const busbw = c && s.ranks >= 2 && m.timeUs > 0 ? busbwOf(c, s.ranks, r.bytes, m.timeUs) : m.busbw;
