@@ -28,7 +28,10 @@ export interface MatmulArgs {
 /** Invocations per workgroup of the element-wise kernels (also SwiGLU's, in llm-kernels.ts). */
 export const kElementwiseWg = 256;
 /** Grid-stride loops cap the dispatch; each invocation then covers several elements. */
-export const kMaxElementwiseGroups = 4096;
+const kMaxElementwiseGroups = 4096;
+
+/** Workgroups an element-wise kernel (also SwiGLU's) dispatches over `total` elements: at least 1, at most the cap. */
+export const elementwiseGroups = (total: number): number => Math.max(1, Math.min(kMaxElementwiseGroups, div(total, kElementwiseWg)));
 
 /**
  * Pipelines and bind groups cached per device: a pipeline under its key, a bind group (with its uniform buffer) under
@@ -128,7 +131,7 @@ export class Kernels extends KernelCache {
     const pipeline = await this.pipelineOf(`elementwise:${entry}/wg${kElementwiseWg}`, elementwiseWgsl, entry, { WG: kElementwiseWg });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bind(pipeline, entry, buffers, new Uint32Array(params)));
-    pass.dispatchWorkgroups(Math.max(1, Math.min(kMaxElementwiseGroups, div(total, kElementwiseWg))));
+    pass.dispatchWorkgroups(elementwiseGroups(total));
   }
 
   /** dst[offDst + i] += src[offSrc + i] for i < count. */

@@ -3,7 +3,7 @@
 // live in the output's buffer); each call returns its key so the run can report the kernels it used.
 
 import llmWgsl from '../../shaders/llm.wgsl?raw';
-import { KernelCache, kElementwiseWg, kMaxElementwiseGroups } from './kernels.ts';
+import { KernelCache, elementwiseGroups, kElementwiseWg } from './kernels.ts';
 import { checkAttention, checkRmsnorm, checkSwiglu, type AttentionOp, type RmsnormOp, type SwigluOp } from '../ops/llm.ts';
 
 /** An op with its buffer names replaced by device buffers. */
@@ -91,8 +91,8 @@ export class LlmKernels extends KernelCache {
       ['GATE_IN_OUT', a.gate],
       ['UP_IN_OUT', a.up],
     ];
-    const groups = Math.min(kMaxElementwiseGroups, Math.ceil(a.count / kElementwiseWg));
-    return this.encode(pass, 'swiglu', kElementwiseWg, {}, inputs, a.out, params, groups);
+    // checkSwiglu above holds count ≥ 1, so the dispatch is never empty.
+    return this.encode(pass, 'swiglu', kElementwiseWg, {}, inputs, a.out, params, elementwiseGroups(a.count));
   }
 
   /** Causal grouped-query attention over a KV cache (see AttentionOp); returns the pipeline key. */

@@ -27,6 +27,10 @@ export interface WaferSpec {
   wafers?: number;
 }
 
+/** Bytes of SRAM one tile of `mesh` holds: its cores (the fabric's height / R × width / C) × SRAM per core. */
+export const tileMemoryBytes = (fabric: FabricPreset, mesh: Grid): number =>
+  (fabric.height.value / mesh.rows) * (fabric.width.value / mesh.cols) * fabric.sramKB.value * 1e3;
+
 export class WaferTarget implements Target {
   readonly side = 'wafer';
   readonly elemBytes: number;
@@ -67,7 +71,7 @@ export class WaferTarget implements Target {
     this.eta = at(f.etaCompute, s, 'high');
     this.sramBps = at(f.sramGBs, s, 'high') * 1e9;
     this.elemBytes = kElemBytes[spec.precision];
-    this.unitMemoryBytes = this.cores * f.sramKB.value * 1e3;
+    this.unitMemoryBytes = tileMemoryBytes(f, spec.mesh);
     this.wafers = spec.wafers ?? 1;
     this.peakTflops = (wafer / 1e12) * this.wafers;
     this.watts = at(f.watts, s, 'low') * this.wafers;

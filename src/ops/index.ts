@@ -3,9 +3,10 @@
 // compute on the CPU (the CPU backend and the test interpreter run these).
 
 import { gelu } from './math.ts';
-import { attention, rmsnorm, swiglu, type AttentionOp, type RmsnormOp, type SwigluOp } from './llm.ts';
+import { attention, region, rmsnorm, swiglu, type AttentionOp, type RmsnormOp, type SwigluOp } from './llm.ts';
 
 export type { AttentionOp, RmsnormOp, SwigluOp } from './llm.ts';
+export { region } from './llm.ts';
 
 export interface MatmulOp {
   kind: 'matmul';
@@ -84,9 +85,6 @@ export interface OpSpec<O extends ComputeOp> {
   /** What the op computes, on Float32Arrays. */
   cpu(op: O, mem: Memory): void;
 }
-
-/** The access of `count` elements of `buf` from `off`: a read, or a write. */
-export const region = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
 
 /** C (+)= A·B in i-k-j order (row-major, streaming rows of B), accumulating in f32 as the kernels do. */
 function matmulCpu(op: MatmulOp, mem: Memory): void {

@@ -66,7 +66,8 @@ export interface AttentionOp {
 /** The largest head dimension the attention kernel is built for (its per-invocation output registers). */
 export const kMaxHeadDim = 256;
 
-const r = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
+/** The access of `count` elements of `buf` from `off`: a read, or a write. */
+export const region = (buf: string, off: number, count: number, write = false): Access => ({ buf, lo: off, hi: off + count, write });
 
 const positive = (label: string, fields: Record<string, number>): void => {
   for (const [name, v] of Object.entries(fields))
@@ -137,12 +138,12 @@ export const attendedKeys = (op: Pick<AttentionOp, 'past' | 'queries'>): number 
 function cacheRegions(buf: string, off: number, op: AttentionOp): Access[] {
   const row = op.kvHeads * op.headDim;
   const valid = (op.past + op.queries) * row;
-  if (op.past + op.queries === op.ctx || op.batch === 1) return [r(buf, off, kvSpan(op))];
-  return Array.from({ length: op.batch }, (_, b) => r(buf, off + b * op.ctx * row, valid));
+  if (op.past + op.queries === op.ctx || op.batch === 1) return [region(buf, off, kvSpan(op))];
+  return Array.from({ length: op.batch }, (_, b) => region(buf, off + b * op.ctx * row, valid));
 }
 
 export const rmsnorm: OpSpec<RmsnormOp> = {
-  accesses: (op) => [r(op.x, op.offX, op.rows * op.dim), r(op.w, op.offW, op.dim), r(op.y, op.offY, op.rows * op.dim, true)],
+  accesses: (op) => [region(op.x, op.offX, op.rows * op.dim), region(op.w, op.offW, op.dim), region(op.y, op.offY, op.rows * op.dim, true)],
   // Per element: square, add, scale, weight; the per-row mean and inverse square root are not counted.
   flops: (op) => 4 * op.rows * op.dim,
   memElems: (op) => 2 * op.rows * op.dim + op.dim,
@@ -164,7 +165,7 @@ export const rmsnorm: OpSpec<RmsnormOp> = {
 };
 
 export const swiglu: OpSpec<SwigluOp> = {
-  accesses: (op) => [r(op.gate, op.offGate, op.count), r(op.up, op.offUp, op.count), r(op.out, op.offOut, op.count, true)],
+  accesses: (op) => [region(op.gate, op.offGate, op.count), region(op.up, op.offUp, op.count), region(op.out, op.offOut, op.count, true)],
   // Negate, exp (counted as one), add, divide, multiply, and one to spare for the exp's range reduction.
   flops: (op) => 6 * op.count,
   memElems: (op) => 3 * op.count,
@@ -220,10 +221,10 @@ function attentionCpu(op: AttentionOp, mem: Memory): void {
 
 export const attention: OpSpec<AttentionOp> = {
   accesses: (op) => [
-    r(op.q, op.offQ, qCount(op)),
+    region(op.q, op.offQ, qCount(op)),
     ...cacheRegions(op.k, op.offK, op),
     ...cacheRegions(op.v, op.offV, op),
-    r(op.out, op.offOut, qCount(op), true),
+    region(op.out, op.offOut, qCount(op), true),
   ],
   // Per (sequence, head, query, key): q·k and p·v, a multiply-add per head dimension each.
   flops: (op) => 4 * op.batch * op.heads * op.headDim * attendedKeys(op),

@@ -5,41 +5,28 @@
 import { chunks, scratchFloats } from '../collectives/index.ts';
 import type { Config, Grid, Strategy } from '../config/params.ts';
 import { matmulOp } from '../ops/index.ts';
-import { ProgramBuilder } from '../engine/program.ts';
+import { ProgramBuilder, type Program } from '../engine/program.ts';
 import { gemmReference } from '../engine/verify.ts';
-import { finish, lcm, meshRing, type Layout, type Placement, type Plan } from './plan.ts';
+import { finish, gatherBlocks, lcm, meshRing, type Layout, type Placement, type Plan } from './plan.ts';
 import type { WorkloadSpec } from './workload.ts';
 
 const matrices = (m: number, n: number, k: number): Record<string, [number, number]> => ({ A: [m, k], B: [k, n], C: [m, n] });
 
-/**
- * Gathers every unit's block of C into a block-major buffer Cg on every unit (output=replicated): each unit
- * copies its block into its slot, then an all-gather over the group fills the rest.
- */
-function gatherBlocks(b: ProgramBuilder, group: number[], blocks: Placement[], layout: Layout, label: string): Placement[] {
-  const byUnit = new Map(blocks.map((x) => [x.unit, x]));
-  const parts: { off: number; count: number }[] = [];
-  let off = 0;
-  for (const u of group) {
-    const x = byUnit.get(u)!;
-    parts.push({ off, count: x.rows * x.cols });
-    off += x.rows * x.cols;
-  }
-  for (const [i, u] of group.entries()) {
-    b.program.buffers[u]!.Cg = off;
-    b.push(u, {
-      kind: 'copy',
-      dst: 'Cg',
-      offDst: parts[i]!.off,
-      src: 'C',
-      offSrc: 0,
-      count: parts[i]!.count,
-      label: `${label}: own block`,
-    });
-  }
-  b.collective({ op: 'allgather', algorithm: layout.collective, group, buf: 'Cg', off: 0, count: off, parts, label });
-  return group.flatMap((u) => group.map((v, i) => ({ ...byUnit.get(v)!, unit: u, buf: 'Cg', off: parts[i]!.off })));
-}
+/** The checked plan of C = A·B (m×k by k×n). */
+const gemmPlan = (p: Program, m: number, n: number, k: number, r: Pick<Plan, 'inputs' | 'outputs' | 'layout' | 'describe'>): Plan =>
+  finish(p, {
+    matrices: matrices(m, n, k),
+    inputs: r.inputs,
+    outputs: r.outputs,
+    result: 'C',
+    flops: 2 * m * n * k,
+    layout: r.layout,
+    describe: r.describe,
+  });
+
+/** C's blocks gathered into a block-major Cg on every unit of `group` (output=replicated). */
+const gatherC = (b: ProgramBuilder, group: number[], outputs: Placement[], layout: Layout): Placement[] =>
+  gatherBlocks(b, group, outputs, { buf: 'Cg', algorithm: layout.collective, label: 'all-gather C', copyLabel: 'all-gather C: own block' });
 
 /**
  * SUMMA on an R×C mesh: K is cut into lcm(R, C) panels; unit (i, j) owns the A panels s ≡ j (mod C) of its row
@@ -134,15 +121,12 @@ export function summaPlan(m: number, n: number, k: number, layout: Layout): Plan
   });
   if (layout.output === 'replicated') {
     const group = layout.multicast ? meshRing(g) : [...Array(R * C).keys()];
-    outputs = gatherBlocks(b, group, outputs, layout, 'all-gather C');
+    outputs = gatherC(b, group, outputs, layout);
   }
   const where = layout.style === 'wafer' ? 'tiles' : 'device grid';
-  return finish(p, {
-    matrices: matrices(m, n, k),
+  return gemmPlan(p, m, n, k, {
     inputs,
     outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
     layout,
     describe: `SUMMA on a ${R}x${C} ${where}, ${L} panel steps${layout.output === 'replicated' ? ', then C gathered on every unit' : ''}`,
   });
@@ -180,12 +164,9 @@ export function ksplitPlan(m: number, n: number, k: number, layout: Layout): Pla
     scratch: 'scratch',
     label: sharded ? 'reduce-scatter C' : 'all-reduce C',
   });
-  return finish(p, {
-    matrices: matrices(m, n, k),
+  return gemmPlan(p, m, n, k, {
     inputs,
     outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
     layout,
     describe: `K split over ${shards} shards, ${layout.collective} ${sharded ? 'reduce-scatter' : 'all-reduce'} of C`,
   });
@@ -207,13 +188,10 @@ export function rowsPlan(m: number, n: number, k: number, layout: Layout): Plan 
     outputs.push({ unit: r, buf: 'C', off: 0, matrix: 'C', r0: mr.off, c0: 0, rows: mr.count, cols: n });
     b.push(r, matmulOp('A', 'B', 'C', [mr.count, n, k], 'matmul (row block)'));
   }
-  if (layout.output === 'replicated') outputs = gatherBlocks(b, [...Array(shards).keys()], outputs, layout, 'all-gather C');
-  return finish(p, {
-    matrices: matrices(m, n, k),
+  if (layout.output === 'replicated') outputs = gatherC(b, [...Array(shards).keys()], outputs, layout);
+  return gemmPlan(p, m, n, k, {
     inputs,
     outputs,
-    result: 'C',
-    flops: 2 * m * n * k,
     layout,
     describe: `A split by rows over ${shards} shards; B replicated on every shard before the step (not charged as traffic; its memory is)${layout.output === 'replicated' ? '; C gathered on every shard' : ''}`,
   });

@@ -7,7 +7,7 @@ import { chunks, scratchFloats } from '../collectives/index.ts';
 import { matmulOp } from '../ops/index.ts';
 import { ProgramBuilder } from '../engine/program.ts';
 import { mlpReference } from '../engine/verify.ts';
-import { finish, lineRing, type Layout, type Placement, type Plan } from './plan.ts';
+import { finish, gatherBlocks, lineRing, type Layout, type Placement, type Plan } from './plan.ts';
 import type { WorkloadSpec } from './workload.ts';
 
 function mlpMatrices(tokens: number, hidden: number, layers: number): Record<string, [number, number]> {
@@ -196,27 +196,12 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
       }
   } else if (R > 1) {
     // Every tile of row i holds Y[:, block i]; gather the blocks down each column into a block-major Yg.
-    const parts = hs.map((x) => ({ off: x.off * tokens, count: x.count * tokens }));
     for (let j = 0; j < C; j++) {
       const group = Array.from({ length: R }, (_, i) => i * C + j);
-      for (let i = 0; i < R; i++) {
-        const u = i * C + j;
-        p.buffers[u]!.Yg = tokens * hidden;
-        b.push(u, { kind: 'copy', dst: 'Yg', offDst: parts[i]!.off, src: last, offSrc: 0, count: parts[i]!.count, label: 'own Y block' });
-      }
-      b.collective({
-        op: 'allgather',
-        algorithm: 'ring',
-        group,
-        buf: 'Yg',
-        off: 0,
-        count: tokens * hidden,
-        parts,
-        label: `column ${j} all-gather Y`,
-      });
-      for (const u of group)
-        for (let i = 0; i < R; i++)
-          outputs.push({ unit: u, buf: 'Yg', off: parts[i]!.off, matrix: 'Y', r0: 0, c0: hs[i]!.off, rows: tokens, cols: hs[i]!.count });
+      const blocks = hs.map((x, i) => ({ unit: i * C + j, buf: last, off: 0, matrix: 'Y', r0: 0, c0: x.off, rows: tokens, cols: x.count }));
+      outputs.push(
+        ...gatherBlocks(b, group, blocks, { buf: 'Yg', algorithm: 'ring', label: `column ${j} all-gather Y`, copyLabel: 'own Y block' }),
+      );
     }
   } else {
     for (let j = 0; j < C; j++) outputs.push({ unit: j, buf: last, off: 0, matrix: 'Y', r0: 0, c0: 0, rows: tokens, cols: hidden });

@@ -4,7 +4,7 @@
 
 import type { AlgorithmName } from '../collectives/index.ts';
 import { squarest, gridOf, tilesOf, type Config, type Grid, type Output } from '../config/params.ts';
-import { checkProgram, type Program } from '../engine/program.ts';
+import { checkProgram, type Program, type ProgramBuilder } from '../engine/program.ts';
 
 export type Style = 'wafer' | 'cluster';
 
@@ -114,6 +114,43 @@ export function meshRing(g: Grid): number[] {
   const out: number[] = [];
   for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) out.push(at(i, i % 2 ? C - 1 - j : j));
   return out;
+}
+
+/** How gatherBlocks names what it writes: the gather buffer, its all-gather, and the copy of a unit's own block. */
+export interface Gather {
+  buf: string;
+  algorithm: AlgorithmName;
+  label: string;
+  copyLabel: string;
+}
+
+/**
+ * Gathers every unit's block (`blocks`, one per unit of `group`) into a block-major buffer `g.buf` on every unit of
+ * the group: each unit copies its block into its slot, then an all-gather over the group fills the rest.
+ */
+export function gatherBlocks(b: ProgramBuilder, group: number[], blocks: Placement[], g: Gather): Placement[] {
+  const byUnit = new Map(blocks.map((x) => [x.unit, x]));
+  const parts: { off: number; count: number }[] = [];
+  let off = 0;
+  for (const u of group) {
+    const x = byUnit.get(u)!;
+    parts.push({ off, count: x.rows * x.cols });
+    off += x.rows * x.cols;
+  }
+  for (const [i, u] of group.entries()) {
+    b.program.buffers[u]![g.buf] = off;
+    b.push(u, {
+      kind: 'copy',
+      dst: g.buf,
+      offDst: parts[i]!.off,
+      src: byUnit.get(u)!.buf,
+      offSrc: 0,
+      count: parts[i]!.count,
+      label: g.copyLabel,
+    });
+  }
+  b.collective({ op: 'allgather', algorithm: g.algorithm, group, buf: g.buf, off: 0, count: off, parts, label: g.label });
+  return group.flatMap((u) => group.map((v, i) => ({ ...byUnit.get(v)!, unit: u, buf: g.buf, off: parts[i]!.off })));
 }
 
 /** A checked plan. */

@@ -5,12 +5,12 @@
 // activations sent from stage to stage. Wafer: the items (embedding, layers, LM head) on tiles, weights resident in
 // their SRAM, the activations streamed from tile to tile and between wafers over the systems' I/O.
 
-import { chunks, scratchFloats } from '../../collectives/index.ts';
+import { chunks, scratchFloats, type Part } from '../../collectives/index.ts';
 import type { Config } from '../../config/params.ts';
 import { matmulOp } from '../../ops/index.ts';
 import { attendedKeys } from '../../ops/llm.ts';
 import { ProgramBuilder } from '../../engine/program.ts';
-import { finish, meshRing, type Layout, type Pipeline, type Placement, type Plan } from '../plan.ts';
+import { finish, type Layout, type Pipeline, type Placement, type Plan } from '../plan.ts';
 import { headsOn, kEps, kvHeadOf, placeOnWafers, shapeOf, splitOf, stepOf, type LlmShape, type LlmStep } from './shape.ts';
 import { kvPerToken, paramsOf } from './models.ts';
 
@@ -32,27 +32,29 @@ interface Ctx {
   /** The whole step: the KV cache is held for all of its sequences. */
   full: LlmStep;
   tp: number;
+  /** Query heads, KV heads and FFN columns on one tensor-parallel rank. */
+  heads: number;
+  kvHeads: number;
+  ffn: number;
   collective: Layout['collective'];
   /** Keep every layer's output (X0 … XL) for verification; otherwise the residual stream is updated in place. */
   keep: boolean;
   inputs: Placement[];
   outputs: Placement[];
-  /** Units of the segment being laid out (the vocabulary is split across them). */
-  groupSize: number;
+  /** The vocabulary's split across the units of the segment being laid out. */
+  vocab: Part[];
 }
 
 const xName = (ctx: Ctx, l: number) => (ctx.keep ? `X${l}` : 'x');
 
 /** Buffers a unit of a segment needs for its items. */
 function allocate(ctx: Ctx, u: number, r: number, items: number[]): void {
-  const { sh, st, tp } = ctx;
+  const { sh, st, heads, kvHeads, ffn: f } = ctx;
   const rows = st.batch * st.queries;
   const hd = sh.headDim;
-  const { heads, kvHeads } = headsOn(sh, tp);
-  const f = sh.ffn / tp;
   const buf = ctx.b.program.buffers[u]!;
   const L = sh.layers;
-  const v = chunks(sh.vocab, ctx.groupSize)[r]!.count;
+  const v = ctx.vocab[r]!.count;
   if (ctx.keep) for (const i of items) if (i >= 1 && i <= L) buf[`X${i - 1}`] ??= rows * sh.hidden;
   if (ctx.keep && items.includes(L + 1)) buf[`X${L}`] ??= rows * sh.hidden;
   if (!ctx.keep) buf.x = rows * sh.hidden;
@@ -76,7 +78,7 @@ function allocate(ctx: Ctx, u: number, r: number, items: number[]): void {
     });
     if (ctx.keep) buf[`X${l + 1}`] = rows * sh.hidden;
   }
-  if (items.some((i) => i >= 1 && i <= L) || items.includes(L + 1)) {
+  if (items.some((i) => i >= 1)) {
     Object.assign(buf, {
       xn: rows * sh.hidden,
       q: rows * heads * hd,
@@ -92,14 +94,12 @@ function allocate(ctx: Ctx, u: number, r: number, items: number[]): void {
 
 /** Input placements of a unit: its slices of every weight, and of the cache of the tokens already there. */
 function place(ctx: Ctx, u: number, r: number, items: number[]): void {
-  const { sh, st, tp, inputs } = ctx;
+  const { sh, st, tp, heads, kvHeads, ffn: f, inputs } = ctx;
   const hd = sh.headDim;
-  const { heads, kvHeads } = headsOn(sh, tp);
-  const f = sh.ffn / tp;
   const H = sh.hidden;
   const q0 = r * heads * hd;
   const kv0 = kvHeadOf(sh, tp, r) * hd;
-  const v = chunks(sh.vocab, ctx.groupSize)[r]!;
+  const v = ctx.vocab[r]!;
   const put = (buf: string, matrix: string, r0: number, c0: number, rows: number, cols: number) =>
     inputs.push({ unit: u, buf, off: 0, matrix, r0, c0, rows, cols });
   for (const i of items) {
@@ -129,12 +129,10 @@ function place(ctx: Ctx, u: number, r: number, items: number[]): void {
 
 /** One transformer layer on a tensor-parallel group (one unit when tp = 1). */
 function layer(ctx: Ctx, group: number[], l: number): void {
-  const { b, sh, st, tp } = ctx;
+  const { b, sh, st, heads, kvHeads, ffn: f } = ctx;
   const rows = st.batch * st.queries;
   const H = sh.hidden;
   const hd = sh.headDim;
-  const { heads, kvHeads } = headsOn(sh, tp);
-  const f = sh.ffn / tp;
   const xin = xName(ctx, l);
   const x = xName(ctx, l + 1);
   const tag = `layer ${l + 1}`;
@@ -213,7 +211,7 @@ function head(ctx: Ctx, group: number[]): void {
   const { b, sh, st } = ctx;
   const H = sh.hidden;
   const x = xName(ctx, sh.layers);
-  const parts = chunks(sh.vocab, group.length);
+  const parts = ctx.vocab;
   group.forEach((u, r) => {
     const v = parts[r]!.count;
     for (let s = 0; s < st.batch; s++)
@@ -309,10 +307,13 @@ function build(c: Config, sh: LlmShape, layout: Layout, segments: Segment[], tp:
   const micro = keep ? { pipeline: null, step: full } : microbatch(full, c.workload as 'decode' | 'prefill', stages);
   const st = micro.step;
   const b = new ProgramBuilder(layout.units);
-  const ctx: Ctx = { b, sh, st, full, tp, collective: layout.collective, keep, inputs: [], outputs: [], groupSize: tp };
+  const { heads, kvHeads } = headsOn(sh, tp);
+  const ffn = sh.ffn / tp;
+  const vocabOf = segments.map((seg) => chunks(sh.vocab, seg.units.length));
+  const ctx: Ctx = { b, sh, st, full, tp, heads, kvHeads, ffn, collective: layout.collective, keep, inputs: [], outputs: [], vocab: [] };
   const rows = st.batch * st.queries;
-  for (const seg of segments) {
-    ctx.groupSize = seg.units.length;
+  for (const [k, seg] of segments.entries()) {
+    ctx.vocab = vocabOf[k]!;
     const scratch = tp > 1 ? scratchFloats(layout.collective, { group: seg.units, count: rows * sh.hidden }) : 0;
     seg.units.forEach((u, r) => {
       allocate(ctx, u, r, seg.items);
@@ -328,7 +329,8 @@ function build(c: Config, sh: LlmShape, layout: Layout, segments: Segment[], tp:
     ctx.inputs.push({ unit: u, buf: xName(ctx, 0), off: 0, matrix: 'X0', r0: 0, c0: 0, rows, cols: sh.hidden });
   }
   let last: Segment | null = null;
-  for (const seg of segments) {
+  for (const [k, seg] of segments.entries()) {
+    ctx.vocab = vocabOf[k]!;
     const layers = seg.items.filter((i) => i >= 1 && i <= sh.layers);
     if (last && last !== seg && (layers.length || seg.items.includes(sh.layers + 1))) {
       const l = (layers[0] ?? sh.layers + 1) - 1;
@@ -408,13 +410,13 @@ export function waferLlmPlan(c: Config, layout: Layout, keep = false): Plan {
   const sh = shapeOf(c);
   const wafers = layout.wafers ?? 1;
   const slices = layout.vocabSlices ?? 1;
-  const placed = placeOnWafers(sh, wafers, layout.mesh, slices, meshRing);
+  const tileOf = placeOnWafers(sh, wafers, layout.mesh, slices);
   // Items: embedding parts, layers, LM head parts, each on its tile; consecutive layers sharing a tile share a segment.
   const kindOf = (i: number) => (i < slices ? 0 : i < slices + sh.layers ? i - slices + 1 : sh.layers + 1);
   const layers: Segment[] = [];
   const embed: number[] = [];
   const lm: number[] = [];
-  placed.tileOf.forEach((t, i) => {
+  tileOf.forEach((t, i) => {
     const item = kindOf(i);
     if (item === 0) embed.push(t);
     else if (item === sh.layers + 1) lm.push(t);
@@ -425,7 +427,7 @@ export function waferLlmPlan(c: Config, layout: Layout, keep = false): Plan {
     }
   });
   const segments = [{ units: [...new Set(embed)], items: [0] }, ...layers, { units: [...new Set(lm)], items: [sh.layers + 1] }];
-  const tiles = new Set(placed.tileOf).size;
+  const tiles = new Set(tileOf).size;
   const vocab = slices > 1 ? `; embedding and LM head each over ${slices} tiles` : '';
   return build(
     c,

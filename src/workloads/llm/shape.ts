@@ -3,6 +3,7 @@
 // the scaled-down instance of the same structure that runs here.
 
 import type { Config, Grid } from '../../config/params.ts';
+import { meshRing } from '../plan.ts';
 import { customShape, kModels, type ModelShape } from './models.ts';
 
 /** RMSNorm's epsilon (Llama 3's norm_eps), in the programs and in their reference. */
@@ -71,36 +72,25 @@ export const headsOn = (sh: LlmShape, tp: number): { heads: number; kvHeads: num
 });
 
 /** The first KV head rank r holds. */
-export const kvHeadOf = (sh: LlmShape, tp: number, r: number): number =>
-  sh.kvHeads >= tp ? (r * sh.kvHeads) / tp : Math.floor((r * sh.kvHeads) / tp);
-
-/**
- * The wafer's items in order — the embedding table in `slices` parts, each layer, the final norm and LM head in
- * `slices` parts (vocabulary split) — and the tile each lives on: contiguous runs over the tiles of W wafers (each
- * wafer's tiles along a path that joins neighbours).
- */
-export interface WaferPlacement {
-  wafers: number;
-  mesh: Grid;
-  /** Parts the embedding table and the LM head are each cut into (so that a part fits a tile). */
-  slices: number;
-  /** Tile (unit) of each item: `slices` embedding parts, the layers, `slices` LM head parts. */
-  tileOf: number[];
-}
+export const kvHeadOf = (sh: LlmShape, tp: number, r: number): number => Math.floor((r * sh.kvHeads) / tp);
 
 export function waferMesh(tilesPerWafer: number): Grid {
   const rows = Math.max(1, Math.floor(Math.sqrt(tilesPerWafer)));
   return { rows, cols: Math.ceil(tilesPerWafer / rows) };
 }
 
-export function placeOnWafers(sh: LlmShape, wafers: number, mesh: Grid, slices: number, path: (g: Grid) => number[]): WaferPlacement {
+/**
+ * The tile (unit) of each of the wafer's items in order — the embedding table in `slices` parts, each layer, the
+ * final norm and LM head in `slices` parts (vocabulary split): contiguous runs over the tiles of W wafers (each
+ * wafer's tiles along a ring that joins neighbours).
+ */
+export function placeOnWafers(sh: LlmShape, wafers: number, mesh: Grid, slices: number): number[] {
   const items = sh.layers + 2 * slices;
   const per = mesh.rows * mesh.cols;
-  const order = path(mesh);
+  const order = meshRing(mesh);
   const tiles = Array.from({ length: wafers * per }, (_, t) => Math.floor(t / per) * per + order[t % per]!);
   const n = tiles.length;
-  const tileOf = Array.from({ length: items }, (_, i) => tiles[n >= items ? i : Math.floor((i * n) / items)]!);
-  return { wafers, mesh, slices, tileOf };
+  return Array.from({ length: items }, (_, i) => tiles[n >= items ? i : Math.floor((i * n) / items)]!);
 }
 
 /**

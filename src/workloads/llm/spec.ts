@@ -2,9 +2,10 @@
 // needs (the cluster's tensor × pipeline split, the fewest wafers that hold it), with a scaled-down instance of the
 // same structure for the local, verified run.
 
-import { kMaxWafers, type Config } from '../../config/params.ts';
+import { kMaxWafers, type Config, type Grid } from '../../config/params.ts';
 import { kElemBytes } from '../../model/hardware/gpus.ts';
 import { fabricFor, memoryBytes } from '../../model/project.ts';
+import { tileMemoryBytes } from '../../model/wafer.ts';
 import { layoutOf, type Layout } from '../plan.ts';
 import type { WorkloadSpec } from '../workload.ts';
 import { llmReference } from './reference.ts';
@@ -12,10 +13,7 @@ import { clusterLlmPlan, modelBytes, waferLlmPlan } from './plan.ts';
 import { scaledConfig, shapeOf, splitOf, splitProblem, waferMesh } from './shape.ts';
 
 /** Bytes one tile of `mesh` holds, for the configured fabric. */
-function tileBytes(c: Config, mesh: { rows: number; cols: number }): number {
-  const f = fabricFor(c);
-  return (f.width.value / mesh.cols) * (f.height.value / mesh.rows) * f.sramKB.value * 1e3;
-}
+const tileBytes = (c: Config, mesh: Grid): number => tileMemoryBytes(fabricFor(c), mesh);
 
 /**
  * The wafer layout for `wafers` systems: each cut into one tile per item (unless `tiles` says otherwise), with the
@@ -60,7 +58,7 @@ export function fewestWafers(c: Config): number {
   // No count whose SRAM is less than the weights and cache can hold them: start there.
   const f = fabricFor(c);
   const bytes = modelBytes(c, eb);
-  const least = Math.max(1, Math.ceil((bytes.weights + bytes.kv) / (f.width.value * f.height.value * f.sramKB.value * 1e3)));
+  const least = Math.max(1, Math.ceil((bytes.weights + bytes.kv) / tileMemoryBytes(f, { rows: 1, cols: 1 })));
   let out = kMaxWafers;
   for (let w = Math.min(least, kMaxWafers); w <= kMaxWafers; w++) {
     const layout = waferLayout(c, w);
