@@ -5,7 +5,7 @@
 
 import { chunks, scratchFloats } from '../collectives/index.ts';
 import { matmulOp } from '../ops/index.ts';
-import { ProgramBuilder } from '../engine/program.ts';
+import { ProgramBuilder, type Program } from '../engine/program.ts';
 import { mlpReference } from '../engine/verify.ts';
 import { finish, gatherBlocks, lineRing, type Layout, type Placement, type Plan } from './plan.ts';
 import type { WorkloadSpec } from './workload.ts';
@@ -25,6 +25,25 @@ const flopsOf = (tokens: number, hidden: number, layers: number): number => laye
  * Megatron MLP on n shards. Layer l reads X (l = 0) or Y(l−1) and writes Y(l) into Y0/Y1 alternately, so X is
  * never overwritten.
  */
+/** An MLP's plan: its matrices, result and useful FLOPs are the same whichever side lays it out. */
+function mlpPlan(
+  p: Program,
+  tokens: number,
+  hidden: number,
+  layers: number,
+  x: { inputs: Placement[]; outputs: Placement[]; layout: Layout; describe: string },
+): Plan {
+  return finish(p, {
+    matrices: mlpMatrices(tokens, hidden, layers),
+    inputs: x.inputs,
+    outputs: x.outputs,
+    result: 'Y',
+    flops: flopsOf(tokens, hidden, layers),
+    layout: x.layout,
+    describe: x.describe,
+  });
+}
+
 export function megatronPlan(tokens: number, hidden: number, layers: number, layout: Layout): Plan {
   const shards = layout.units;
   const F = 4 * hidden;
@@ -93,12 +112,9 @@ export function megatronPlan(tokens: number, hidden: number, layers: number, lay
       label: `layer ${l + 1} ${scatter ? 'reduce-scatter' : 'all-reduce'} Y`,
     });
   }
-  return finish(p, {
-    matrices: mlpMatrices(tokens, hidden, layers),
+  return mlpPlan(p, tokens, hidden, layers, {
     inputs,
     outputs,
-    result: 'Y',
-    flops: flopsOf(tokens, hidden, layers),
     layout,
     describe: `Megatron MLP, ${layers} layer(s), tensor-parallel over ${shards} shards${sharded ? ', Y left split by tokens' : ''}`,
   });
@@ -206,12 +222,9 @@ export function waferMlpPlan(tokens: number, hidden: number, layers: number, lay
   } else {
     for (let j = 0; j < C; j++) outputs.push({ unit: j, buf: last, off: 0, matrix: 'Y', r0: 0, c0: 0, rows: tokens, cols: hidden });
   }
-  return finish(p, {
-    matrices: mlpMatrices(tokens, hidden, layers),
+  return mlpPlan(p, tokens, hidden, layers, {
     inputs,
     outputs,
-    result: 'Y',
-    flops: flopsOf(tokens, hidden, layers),
     layout,
     describe: `weight-stationary MLP on ${R}x${C} tiles, ${layers} layer(s)${sharded ? ', Y left split over tiles' : ', Y gathered on every tile'}`,
   });
